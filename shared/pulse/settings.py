@@ -1,0 +1,51 @@
+"""The one settings object. Nothing else in Pulse reads the environment."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DbRole = Literal["owner", "pulse_app", "pulse_ingest", "pulse_operator"]
+
+
+class Settings(BaseSettings):
+    """Validated once at cold start; every field can be set as ``PULSE_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="PULSE_", extra="ignore", frozen=True)
+
+    stage: str = "dev"
+    # Database: a URL (local target, tests, self-hosting) or a Secrets Manager secret holding one (AWS).
+    database_url: SecretStr | None = None
+    database_secret_arn: str | None = None
+    db_role: DbRole = "owner"
+    db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=100)
+
+    # Envelope limits (ARCHITECTURE §5, §7).
+    max_payload_bytes: int = Field(default=128 * 1024, ge=256)
+    max_metrics: int = Field(default=200, ge=1)
+    max_clock_skew_s: int = Field(default=300, ge=0, description="how far in the future a ts may be")
+    max_message_age_s: int = Field(default=7 * 86_400, ge=60, description="oldest buffered ts accepted")
+    quarantine_excerpt_bytes: int = Field(default=1024, ge=64, le=16_384)
+
+    # Per-device rate limit; the registry's plans override it per tenant.
+    device_rate_per_minute: int = Field(default=600, ge=1)
+
+    # Telemetry store.
+    telemetry_retention_days: int = Field(default=90, ge=1)
+    partitions_ahead_days: int = Field(default=3, ge=1, le=30)
+    quarantine_retention_days: int = Field(default=30, ge=1)
+
+    @model_validator(mode="after")
+    def _retention_covers_buffering(self) -> Settings:
+        if self.max_message_age_s > self.telemetry_retention_days * 86_400:
+            raise ValueError("max_message_age_s must not exceed the telemetry retention")
+        return self
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
