@@ -1,0 +1,1 @@
+"""Connect plane: topics, Envelope v1, device authentication, validation, quarantine."""

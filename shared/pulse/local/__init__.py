@@ -1,0 +1,1 @@
+"""The local target: a project-managed PostgreSQL cluster and (later) the emulator launcher."""

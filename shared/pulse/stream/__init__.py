@@ -1,0 +1,1 @@
+"""Stream plane: telemetry store, batch writer, rollups, retention, query and export."""

@@ -1,0 +1,134 @@
+"""Writes an accepted batch: message ledger (dedup), one binary COPY of metric rows, device latest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from pulse.connect.envelope import EnvelopeV1
+
+# (tenant, device, msg_key, ts)
+LedgerKey = tuple[str, str, str, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    tenant_id: str
+    device_id: str
+    msg_key: str
+    envelope: EnvelopeV1
+    source: str
+
+    @property
+    def ledger_key(self) -> LedgerKey:
+        return (self.tenant_id, self.device_id, self.msg_key, self.envelope.timestamp)
+
+
+class PartitionCache:
+    """Days whose partitions are known to exist, so ingest asks the database once per day per process."""
+
+    def __init__(self) -> None:
+        self._days: set[date] = set()
+
+    def ensure(self, conn: psycopg.Connection, days: Iterable[date]) -> None:
+        missing = sorted(set(days) - self._days)
+        for day in missing:
+            for parent in ("telemetry", "telemetry_messages"):
+                conn.execute("SELECT pulse_ensure_day_partition(%s, %s)", (parent, day))
+        self._days.update(missing)
+
+    def forget(self) -> None:
+        self._days.clear()
+
+
+def record_messages(conn: psycopg.Connection, messages: list[StoredMessage],
+                    received_at: datetime) -> set[LedgerKey]:
+    """Inserts the batch into the ledger; returns the keys that were new (the rest are redeliveries)."""
+    if not messages:
+        return set()
+    cols: tuple[list[object], ...] = ([], [], [], [], [], [], [], [], [], [])
+    for m in messages:
+        e = m.envelope
+        for col, value in zip(cols, (m.tenant_id, m.device_id, m.msg_key, e.timestamp, e.seq, e.site_id,
+                                     e.lat, e.lng, len(e.metrics), m.source), strict=True):
+            col.append(value)
+    rows = conn.execute(
+        """INSERT INTO telemetry_messages
+               (tenant_id, device_id, msg_key, ts, seq, site_id, lat, lng, metric_count, source, received_at)
+           SELECT b.*, %s FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
+                                   %s::text[], %s::float8[], %s::float8[], %s::int[], %s::text[]) AS b
+           ON CONFLICT DO NOTHING
+           RETURNING tenant_id, device_id, msg_key, ts""",
+        (received_at, *cols),
+    ).fetchall()
+    return {(r[0], r[1], r[2], r[3]) for r in rows}
+
+
+def forget_messages(conn: psycopg.Connection, keys: list[LedgerKey]) -> None:
+    """Removes ledger rows of messages refused after dedup (rate limited), so a retry can store them."""
+    if keys:
+        conn.execute(
+            """DELETE FROM telemetry_messages m
+               USING unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS k(t, d, key, ts)
+               WHERE m.tenant_id = k.t AND m.device_id = k.d AND m.msg_key = k.key AND m.ts = k.ts""",
+            ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]),
+        )
+
+
+def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage]) -> int:
+    """One binary COPY of every (message, metric) row; returns the number of rows."""
+    rows = 0
+    with conn.cursor() as cur, cur.copy(
+        "COPY telemetry (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)"
+    ) as copy:
+        copy.set_types(["text", "text", "timestamptz", "text", "float8"])
+        write = copy.write_row
+        for m in messages:
+            t, d, ts = m.tenant_id, m.device_id, m.envelope.timestamp
+            for name, value in m.envelope.metrics.items():
+                write((t, d, ts, name, float(value)))
+            rows += len(m.envelope.metrics)
+    return rows
+
+
+def update_latest(conn: psycopg.Connection, messages: list[StoredMessage], seen_at: datetime) -> None:
+    """One statement: last-seen time and latest value of each metric for every device of the batch.
+
+    Messages are folded in timestamp order, so a buffered old message never hides a newer value.
+    """
+    latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]] = {}
+    for m in sorted(messages, key=lambda m: m.envelope.timestamp):
+        key = (m.tenant_id, m.device_id)
+        _, merged = latest.get(key, (m.envelope.timestamp, {}))
+        merged.update(m.envelope.metrics)
+        latest[key] = (m.envelope.timestamp, merged)
+    if not latest:
+        return
+    keys = sorted(latest)
+    conn.execute(
+        """UPDATE devices d
+           SET last_seen_at = greatest(d.last_seen_at, %s),
+               last_msg_ts = greatest(d.last_msg_ts, b.ts),
+               last_metrics = CASE WHEN d.last_msg_ts IS NULL OR b.ts >= d.last_msg_ts
+                                   THEN d.last_metrics || b.metrics ELSE b.metrics || d.last_metrics END
+           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::jsonb[]) AS b(tenant_id, device_id, ts, metrics)
+           WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id""",
+        (seen_at, [k[0] for k in keys], [k[1] for k in keys], [latest[k][0] for k in keys],
+         [Jsonb(latest[k][1]) for k in keys]),
+    )
+
+
+def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) -> None:
+    """Records which (tenant, hour) rollups the maintenance job must recompute."""
+    hours = sorted({(m.tenant_id, m.envelope.timestamp.replace(minute=0, second=0, microsecond=0))
+                    for m in messages if m.envelope.metrics})
+    if hours:
+        conn.execute(
+            """INSERT INTO telemetry_dirty_hours (tenant_id, hour)
+               SELECT * FROM unnest(%s::text[], %s::timestamptz[]) ON CONFLICT DO NOTHING""",
+            ([h[0] for h in hours], [h[1] for h in hours]),
+        )
