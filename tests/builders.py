@@ -99,3 +99,26 @@ class FakeLambdaContext:
     @staticmethod
     def get_remaining_time_in_millis() -> int:
         return 30_000
+
+
+def http_api_event(method: str, path: str, *, body: bytes | str | None = None,
+                   headers: dict[str, str] | None = None, path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload v2.0) event."""
+    raw = body.decode() if isinstance(body, bytes) else body
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10",
+                     "userAgent": "gateway/1.0"},
+            "requestId": "req-" + uuid.uuid4().hex, "routeKey": f"{method} {path}", "stage": "$default",
+            "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795341600000,
+        },
+        "pathParameters": path_parameters or {},
+        "body": raw,
+        "isBase64Encoded": False,
+    }

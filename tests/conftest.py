@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import itertools
 import os
+
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "pulse-test")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,8 +71,6 @@ def lambda_env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[s
     """Environment of a deployed ingest Lambda, pointed at this test's database."""
     monkeypatch.setenv("PULSE_DATABASE_URL", database_url)
     monkeypatch.setenv("PULSE_DB_ROLE", "pulse_ingest")
-    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Pulse")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     runtime.reset()
     yield database_url
     runtime.reset()

@@ -45,7 +45,7 @@ class EnvelopeV1(BaseModel):
     seq: Annotated[int, Field(strict=True, ge=0, le=2**63 - 1)] | None = None
     msg_id: Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")] | None = None
     site_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    metrics: dict[MetricName, MetricValue] = Field(min_length=1)
+    metrics: dict[MetricName, MetricValue] = Field(default_factory=dict)
     lat: Annotated[float, Field(ge=-90, le=90)] | None = None
     lng: Annotated[float, Field(ge=-180, le=180)] | None = None
 
@@ -87,32 +87,48 @@ def _first_error(exc: ValidationError) -> tuple[QuarantineReason, str]:
     return reason, f"{loc}: {err['msg']}{more}"
 
 
+def _defect(payload: bytes, max_metrics: int) -> EnvelopeError:
+    """Names what is wrong with a payload that failed validation (the slow path, for refusals only)."""
+    try:
+        doc: Any = orjson.loads(payload)
+    except orjson.JSONDecodeError as exc:
+        return EnvelopeError(QuarantineReason.MALFORMED_JSON, f"not valid JSON: {exc}")
+    if not isinstance(doc, dict):
+        return EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "the envelope must be a JSON object")
+    version = doc.get("v")
+    if version != SUPPORTED_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool):
+            return EnvelopeError(QuarantineReason.UNSUPPORTED_VERSION,
+                                 f"envelope version {version} is not supported (supported: {SUPPORTED_VERSION})")
+        return EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "v: an integer envelope version is required")
+    metrics = doc.get("metrics")
+    if isinstance(metrics, dict) and len(metrics) > max_metrics:
+        return EnvelopeError(QuarantineReason.TOO_MANY_METRICS,
+                             f"{len(metrics)} metrics in one message; the limit is {max_metrics}")
+    try:
+        EnvelopeV1.model_validate(doc)
+    except ValidationError as exc:
+        return EnvelopeError(*_first_error(exc))
+    return EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "the envelope is not valid JSON for Envelope v1")
+
+
 def validate_envelope(payload: bytes, *, now: datetime, max_bytes: int, max_metrics: int,
                       max_skew: timedelta, max_age: timedelta) -> EnvelopeV1:
-    """Parses and checks one payload; raises EnvelopeError with the quarantine reason."""
+    """Parses and checks one payload; raises EnvelopeError with the quarantine reason.
+
+    Valid payloads take one pass of pydantic's JSON validator; only a refused payload is parsed
+    again to name its defect, so the common case stays cheap.
+    """
     if len(payload) > max_bytes:
         raise EnvelopeError(QuarantineReason.PAYLOAD_TOO_LARGE,
                             f"payload is {len(payload)} bytes; the limit is {max_bytes}")
     try:
-        doc: Any = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise EnvelopeError(QuarantineReason.MALFORMED_JSON, f"not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "the envelope must be a JSON object")
-    version = doc.get("v")
-    if version != SUPPORTED_VERSION:
-        if isinstance(version, int) and not isinstance(version, bool):
-            raise EnvelopeError(QuarantineReason.UNSUPPORTED_VERSION,
-                                f"envelope version {version} is not supported (supported: {SUPPORTED_VERSION})")
-        raise EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "v: an integer envelope version is required")
-    metrics = doc.get("metrics")
-    if isinstance(metrics, dict) and len(metrics) > max_metrics:
+        envelope = EnvelopeV1.model_validate_json(payload)
+    except ValidationError:
+        raise _defect(payload, max_metrics) from None
+    if len(envelope.metrics) > max_metrics:
         raise EnvelopeError(QuarantineReason.TOO_MANY_METRICS,
-                            f"{len(metrics)} metrics in one message; the limit is {max_metrics}")
-    try:
-        envelope = EnvelopeV1.model_validate(doc)
-    except ValidationError as exc:
-        raise EnvelopeError(*_first_error(exc)) from None
+                            f"{len(envelope.metrics)} metrics in one message; the limit is {max_metrics}")
     ts = envelope.timestamp
     if ts > now + max_skew:
         raise EnvelopeError(QuarantineReason.TIMESTAMP_OUT_OF_RANGE,

@@ -20,7 +20,13 @@ from pulse.connect.credentials import token_matches
 from pulse.connect.envelope import EnvelopeError, EnvelopeV1, message_key, validate_envelope
 from pulse.connect.inbound import InboundMessage
 from pulse.connect.quarantine import QuarantineReason, Rejection
-from pulse.connect.store import ACCEPTING_TENANT_STATUSES, SenderRecord, count_messages, lock_senders, record_rejections
+from pulse.connect.store import (
+    ACCEPTING_TENANT_STATUSES,
+    SenderRecord,
+    lock_senders,
+    record_rejections,
+    update_senders,
+)
 from pulse.connect.topics import TELEMETRY_KINDS, Topic, TopicError, TopicKind, parse_topic
 from pulse.db import Database
 from pulse.settings import Settings
@@ -117,7 +123,7 @@ def ingest_messages(db: Database, messages: list[InboundMessage], settings: Sett
             candidates.append(checked)
     try:
         with db.transaction() as conn:
-            written = _admit_and_store(conn, candidates, rejections, settings, now, partitions)
+            written = _admit_and_store(conn, candidates, rejections, settings, now, partitions, db.bypasses_rls)
             record_rejections(conn, list(rejections.values()), settings.quarantine_excerpt_bytes)
     except Exception:
         partitions.forget()  # partitions made in a rolled-back transaction do not exist
@@ -143,7 +149,7 @@ class _Written:
 
 
 def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rejections: dict[str, Rejection],
-                     settings: Settings, now: datetime, partitions: PartitionCache) -> _Written:
+                     settings: Settings, now: datetime, partitions: PartitionCache, direct_copy: bool) -> _Written:
     """Authenticates, deduplicates, rate-limits and writes; refusals are added to ``rejections``."""
     written = _Written()
     senders = lock_senders(conn, ((c.topic.tenant_id, c.topic.device_id) for c in candidates))
@@ -167,16 +173,15 @@ def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rej
         else:
             written.duplicates.add(c.inbound.message_id)
 
-    per_device = Counter((c.topic.tenant_id, c.topic.device_id) for c in fresh)
-    totals = count_messages(conn, now.replace(second=0, microsecond=0), dict(per_device))
-    seen: Counter[tuple[str, str]] = Counter()
+    window = now.replace(second=0, microsecond=0)
+    sent = {key: sender.sent_in(window) for key, sender in senders.items()}
     limited: list[_Candidate] = []
     stored: list[StoredMessage] = []
     for c in fresh:
         key = (c.topic.tenant_id, c.topic.device_id)
         limit = senders[key].rate_per_minute or settings.device_rate_per_minute
-        seen[key] += 1
-        if totals[key] - per_device[key] + seen[key] > limit:
+        sent[key] += 1
+        if sent[key] > limit:
             limited.append(c)
             rejections[c.inbound.message_id] = _reject(
                 c.inbound, QuarantineReason.RATE_LIMITED, f"more than {limit} messages in one minute", c.topic)
@@ -185,7 +190,9 @@ def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rej
             written.accepted.add(c.inbound.message_id)
     writer.forget_messages(conn, [c.stored.ledger_key for c in limited])
     if stored:
-        written.metric_rows = writer.copy_metrics(conn, stored)
-        writer.update_latest(conn, stored, now)
+        written.metric_rows = writer.copy_metrics(conn, stored, direct=direct_copy)
         writer.mark_dirty_hours(conn, stored)
+    update_senders(conn, seen_at=now, window=window,
+                   sent={k: sent[k] for k in {(c.topic.tenant_id, c.topic.device_id) for c in fresh}},
+                   latest=writer.fold_latest(stored))
     return written

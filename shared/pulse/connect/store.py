@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from pulse.connect.quarantine import Rejection
 
@@ -24,46 +25,68 @@ class SenderRecord:
     token_hash: bytes | None
     tenant_status: str
     rate_per_minute: int | None
+    rate_window: datetime | None
+    rate_count: int
+
+    def sent_in(self, window: datetime) -> int:
+        """Messages already counted in the one-minute ``window`` (0 when the stored window is older)."""
+        return self.rate_count if self.rate_window == window else 0
 
 
 def lock_senders(conn: psycopg.Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], SenderRecord]:
-    """Reads and row-locks the batch's devices in key order (concurrent batches never deadlock)."""
+    """Reads and row-locks the batch's devices in key order (concurrent batches never deadlock).
+
+    Tenants are read by a second, tiny query: joined into the device lookup, the planner may pair
+    tenants with the key list first and then scan every device of a tenant once per key.
+    """
     keys = sorted(set(keys))
     if not keys:
         return {}
-    rows = conn.execute(
-        """SELECT d.tenant_id, d.id, d.status, d.thing_name, d.token_hash, t.status, t.device_rate_per_minute
-           FROM devices d
-           JOIN tenants t ON t.id = d.tenant_id
-           JOIN unnest(%s::text[], %s::text[]) AS b(tenant_id, device_id)
-             ON d.tenant_id = b.tenant_id AND d.id = b.device_id
+    devices = conn.execute(
+        """SELECT d.tenant_id, d.id, d.status, d.thing_name, d.token_hash, d.rate_window, d.rate_count
+           FROM unnest(%b::text[], %b::text[]) AS b(tenant_id, device_id)
+           JOIN devices d ON d.tenant_id = b.tenant_id AND d.id = b.device_id
            ORDER BY d.tenant_id, d.id
            FOR UPDATE OF d""",
         ([k[0] for k in keys], [k[1] for k in keys]),
     ).fetchall()
-    return {(r[0], r[1]): SenderRecord(*r) for r in rows}
+    tenants = {row[0]: row[1:] for row in conn.execute(
+        "SELECT id, status, device_rate_per_minute FROM tenants WHERE id = ANY(%b::text[])",
+        (sorted({k[0] for k in keys}),),
+    )}
+    return {(d[0], d[1]): SenderRecord(tenant_id=d[0], device_id=d[1], device_status=d[2], thing_name=d[3],
+                                       token_hash=d[4], tenant_status=tenants[d[0]][0],
+                                       rate_per_minute=tenants[d[0]][1], rate_window=d[5], rate_count=d[6])
+            for d in devices}
 
 
-def count_messages(conn: psycopg.Connection, window: datetime,
-                   counts: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
-    """Adds this batch's new messages to each device's fixed one-minute window; returns the totals.
+def update_senders(conn: psycopg.Connection, *, seen_at: datetime, window: datetime,
+                   sent: dict[tuple[str, str], int],
+                   latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]]) -> None:
+    """One UPDATE per batch: each device's rate window count, last-seen time and latest metrics.
 
-    The counter lives on the (already locked) device row, so the limit holds across any number of
-    concurrent ingest instances.
+    ``sent`` is the device's total in ``window`` including this batch (its row is locked since
+    ``lock_senders``, so concurrent ingest instances count correctly). Latest metrics are merged so
+    that a buffered older message never hides a newer value.
     """
-    if not counts:
-        return {}
-    keys = sorted(counts)
-    rows = conn.execute(
+    keys = sorted(set(sent) | set(latest))
+    if not keys:
+        return
+    conn.execute(
         """UPDATE devices d
-           SET rate_count = CASE WHEN d.rate_window = %s THEN d.rate_count + b.n ELSE b.n END,
-               rate_window = %s
-           FROM unnest(%s::text[], %s::text[], %s::int[]) AS b(tenant_id, device_id, n)
-           WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id
-           RETURNING d.tenant_id, d.id, d.rate_count""",
-        (window, window, [k[0] for k in keys], [k[1] for k in keys], [counts[k] for k in keys]),
-    ).fetchall()
-    return {(r[0], r[1]): r[2] for r in rows}
+           SET rate_window = %b, rate_count = b.sent,
+               last_seen_at = CASE WHEN b.ts IS NULL THEN d.last_seen_at ELSE greatest(d.last_seen_at, %b) END,
+               last_msg_ts = greatest(d.last_msg_ts, b.ts),
+               last_metrics = CASE WHEN b.ts IS NULL THEN d.last_metrics
+                                   WHEN d.last_msg_ts IS NULL OR b.ts >= d.last_msg_ts THEN d.last_metrics || b.metrics
+                                   ELSE b.metrics || d.last_metrics END
+           FROM unnest(%b::text[], %b::text[], %b::int[], %b::timestamptz[], %b::jsonb[])
+                AS b(tenant_id, device_id, sent, ts, metrics)
+           WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id""",
+        (window, seen_at, [k[0] for k in keys], [k[1] for k in keys], [sent.get(k, 0) for k in keys],
+         [latest[k][0] if k in latest else None for k in keys],
+         [Jsonb(latest[k][1]) if k in latest else None for k in keys]),
+    )
 
 
 def record_rejections(conn: psycopg.Connection, rejections: list[Rejection], excerpt_bytes: int) -> None:
@@ -85,7 +108,7 @@ def record_rejections(conn: psycopg.Connection, rejections: list[Rejection], exc
     keys = sorted(counts)
     conn.execute(
         """INSERT INTO quarantine_counts (minute, tenant_id, reason, count)
-           SELECT * FROM unnest(%s::timestamptz[], %s::text[], %s::text[], %s::bigint[])
+           SELECT * FROM unnest(%b::timestamptz[], %b::text[], %b::text[], %b::bigint[])
            ON CONFLICT (minute, tenant_id, reason) DO UPDATE SET count = quarantine_counts.count + excluded.count""",
         ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [counts[k] for k in keys]),
     )

@@ -34,6 +34,7 @@ class Database:
         self._connect_timeout_s = connect_timeout_s
         self._statement_timeout_ms = statement_timeout_ms
         self._conn: psycopg.Connection | None = None
+        self._bypasses_rls = False
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str) -> Database:
@@ -52,7 +53,15 @@ class Database:
             if self._role != "owner":
                 # Role names are a closed Literal, never user input.
                 conn.execute(f"SET ROLE {self._role}")
+            row = conn.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user").fetchone()
+            self._bypasses_rls = bool(row and row[0])
         return conn
+
+    @property
+    def bypasses_rls(self) -> bool:
+        """Whether the session's role skips row-level security (decides how ingest may COPY)."""
+        self.connection()
+        return self._bypasses_rls
 
     def connection(self) -> psycopg.Connection:
         conn = self._conn

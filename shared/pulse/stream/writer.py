@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from pulse.connect.envelope import EnvelopeV1
 
@@ -59,8 +58,8 @@ def record_messages(conn: psycopg.Connection, messages: list[StoredMessage],
     rows = conn.execute(
         """INSERT INTO telemetry_messages
                (tenant_id, device_id, msg_key, ts, seq, site_id, lat, lng, metric_count, source, received_at)
-           SELECT b.*, %s FROM unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[], %s::bigint[],
-                                   %s::text[], %s::float8[], %s::float8[], %s::int[], %s::text[]) AS b
+           SELECT b.*, %b FROM unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[], %b::bigint[],
+                                   %b::text[], %b::float8[], %b::float8[], %b::int[], %b::text[]) AS b
            ON CONFLICT DO NOTHING
            RETURNING tenant_id, device_id, msg_key, ts""",
         (received_at, *cols),
@@ -73,17 +72,29 @@ def forget_messages(conn: psycopg.Connection, keys: list[LedgerKey]) -> None:
     if keys:
         conn.execute(
             """DELETE FROM telemetry_messages m
-               USING unnest(%s::text[], %s::text[], %s::text[], %s::timestamptz[]) AS k(t, d, key, ts)
+               USING unnest(%b::text[], %b::text[], %b::text[], %b::timestamptz[]) AS k(t, d, key, ts)
                WHERE m.tenant_id = k.t AND m.device_id = k.d AND m.msg_key = k.key AND m.ts = k.ts""",
             ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]),
         )
 
 
-def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage]) -> int:
-    """One binary COPY of every (message, metric) row; returns the number of rows."""
+_STAGE = """CREATE TEMPORARY TABLE IF NOT EXISTS telemetry_stage
+               (LIKE telemetry INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"""
+
+
+def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage], *, direct: bool) -> int:
+    """One binary COPY of every (message, metric) row; returns the number of rows.
+
+    ``direct`` when the session's role bypasses row-level security. Otherwise PostgreSQL refuses COPY
+    into ``telemetry``, so rows are copied into a temporary table and moved with one INSERT.
+    """
+    target = "telemetry"
+    if not direct:
+        conn.execute(_STAGE)
+        target = "telemetry_stage"
     rows = 0
     with conn.cursor() as cur, cur.copy(
-        "COPY telemetry (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)"
+        f"COPY {target} (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)"
     ) as copy:
         copy.set_types(["text", "text", "timestamptz", "text", "float8"])
         write = copy.write_row
@@ -92,34 +103,20 @@ def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage]) -> int
             for name, value in m.envelope.metrics.items():
                 write((t, d, ts, name, float(value)))
             rows += len(m.envelope.metrics)
+    if not direct:
+        conn.execute("INSERT INTO telemetry SELECT * FROM telemetry_stage")
     return rows
 
 
-def update_latest(conn: psycopg.Connection, messages: list[StoredMessage], seen_at: datetime) -> None:
-    """One statement: last-seen time and latest value of each metric for every device of the batch.
-
-    Messages are folded in timestamp order, so a buffered old message never hides a newer value.
-    """
+def fold_latest(messages: list[StoredMessage]) -> dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]]:
+    """Per device: the newest timestamp and every metric's newest value in this batch."""
     latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]] = {}
     for m in sorted(messages, key=lambda m: m.envelope.timestamp):
         key = (m.tenant_id, m.device_id)
-        _, merged = latest.get(key, (m.envelope.timestamp, {}))
+        merged = latest[key][1] if key in latest else {}
         merged.update(m.envelope.metrics)
         latest[key] = (m.envelope.timestamp, merged)
-    if not latest:
-        return
-    keys = sorted(latest)
-    conn.execute(
-        """UPDATE devices d
-           SET last_seen_at = greatest(d.last_seen_at, %s),
-               last_msg_ts = greatest(d.last_msg_ts, b.ts),
-               last_metrics = CASE WHEN d.last_msg_ts IS NULL OR b.ts >= d.last_msg_ts
-                                   THEN d.last_metrics || b.metrics ELSE b.metrics || d.last_metrics END
-           FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::jsonb[]) AS b(tenant_id, device_id, ts, metrics)
-           WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id""",
-        (seen_at, [k[0] for k in keys], [k[1] for k in keys], [latest[k][0] for k in keys],
-         [Jsonb(latest[k][1]) for k in keys]),
-    )
+    return latest
 
 
 def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) -> None:
@@ -129,6 +126,6 @@ def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) ->
     if hours:
         conn.execute(
             """INSERT INTO telemetry_dirty_hours (tenant_id, hour)
-               SELECT * FROM unnest(%s::text[], %s::timestamptz[]) ON CONFLICT DO NOTHING""",
+               SELECT * FROM unnest(%b::text[], %b::timestamptz[]) ON CONFLICT DO NOTHING""",
             ([h[0] for h in hours], [h[1] for h in hours]),
         )

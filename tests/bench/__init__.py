@@ -1,0 +1,1 @@
+"""`make bench`: performance budgets measured side by side with a baseline on the same machine."""
