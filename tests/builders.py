@@ -101,8 +101,14 @@ class FakeLambdaContext:
         return 30_000
 
 
-def http_api_event(method: str, path: str, *, body: bytes | str | None = None,
-                   headers: dict[str, str] | None = None, path_parameters: dict[str, str] | None = None) -> dict[str, Any]:
+def http_api_event(
+    method: str,
+    path: str,
+    *,
+    body: bytes | str | None = None,
+    headers: dict[str, str] | None = None,
+    path_parameters: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An API Gateway HTTP API (payload v2.0) event."""
     raw = body.decode() if isinstance(body, bytes) else body
     return {

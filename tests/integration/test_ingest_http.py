@@ -72,7 +72,7 @@ def test_malformed_body_is_quarantined_and_reported(sql, token):
 
 
 def test_empty_batch_is_a_400_problem(token):
-    status, headers, doc = _post(b"[]", token)
+    status, _, doc = _post(b"[]", token)
     assert status == 400
     assert doc["detail"] == "the request holds no messages"
 

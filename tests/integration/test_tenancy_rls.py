@@ -41,7 +41,8 @@ def two_tenants(sql):
                        VALUES (%s, 'dev-1', 'k', now(), 1, 'mqtt')""", (tenant,))
         sql.execute("""INSERT INTO quarantine_events (tenant_id, topic, source, reason, detail, excerpt, payload_size)
                        VALUES (%s, 't', 'mqtt', 'bad_metric', 'd', 'e', 1)""", (tenant,))
-        sql.execute("INSERT INTO quarantine_counts VALUES (date_trunc('minute', now()), %s, 'bad_metric', 1)", (tenant,))
+        sql.execute("INSERT INTO quarantine_counts VALUES (date_trunc('minute', now()), %s, 'bad_metric', 1)",
+                    (tenant,))
         sql.execute("INSERT INTO telemetry_dirty_hours VALUES (%s, date_trunc('hour', now()))", (tenant,))
         sql.execute("""INSERT INTO telemetry_1m VALUES (%s, 'dev-1', 'temp_c', date_trunc('minute', now()),
                        1, 1, 1, 1, now(), 1)""", (tenant,))

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-TOKEN_PREFIX = "pdt_"
+TOKEN_PREFIX = "pdt_"  # noqa: S105 - a public prefix that makes leaked tokens recognisable
 
 
 def new_device_token() -> str:

@@ -48,14 +48,14 @@ def post_telemetry(tenant_id: str, device_id: str) -> Response[str]:
                                        "quarantined": result.count("quarantined"), "results": results}).decode())
 
 
-@app.exception_handler(DatabaseUnavailable)
+@app.exception_handler(DatabaseUnavailable)  # type: ignore[untyped-decorator]
 def _unavailable(exc: DatabaseUnavailable) -> Response[str]:
     logger.error("http ingest: database unavailable", extra={"error": exc.detail})
     return _problem_response(503, exc.title, "telemetry could not be stored; retry later",
                              headers={"Retry-After": "30"})
 
 
-@app.exception_handler(PulseError)
+@app.exception_handler(PulseError)  # type: ignore[untyped-decorator]
 def _pulse_error(exc: PulseError) -> Response[str]:
     return _problem_response(exc.status, exc.title, exc.detail)
 

@@ -15,7 +15,7 @@ class QuarantineReason(StrEnum):
     UNKNOWN_DEVICE = "unknown_device"
     REVOKED_DEVICE = "revoked_device"
     TOPIC_MISMATCH = "topic_mismatch"
-    BAD_TOKEN = "bad_token"
+    BAD_TOKEN = "bad_token"  # noqa: S105 - a reason name, not a secret
     INACTIVE_TENANT = "inactive_tenant"
     RATE_LIMITED = "rate_limited"
     PAYLOAD_TOO_LARGE = "payload_too_large"

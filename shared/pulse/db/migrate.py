@@ -57,7 +57,9 @@ def migrate(conn: psycopg.Connection) -> list[int]:
                    checksum   text NOT NULL,
                    applied_at timestamptz NOT NULL DEFAULT now())"""
         )
-        applied = dict(conn.execute("SELECT version, checksum FROM schema_migrations").fetchall())
+        applied: dict[int, str] = {
+            row[0]: row[1] for row in conn.execute("SELECT version, checksum FROM schema_migrations")
+        }
         done: list[int] = []
         for migration in available_migrations():
             if migration.version in applied:
