@@ -1,0 +1,50 @@
+"""``PulseStack``: one stack per stage, composed of one construct per plane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack, Tags
+from constructs import Construct
+
+from pulse_cdk.config import StageConfig
+from pulse_cdk.connect import ConnectConstruct
+from pulse_cdk.function import FunctionDefaults
+from pulse_cdk.ops import OpsConstruct
+from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.stream import StreamConstruct
+
+
+class PulseStack(Stack):
+    """Wires the planes together; resources themselves are built inside the constructs.
+
+    Order matters only through dependencies: Ops first (everyone reports alarms to it), then
+    the shared Lambda packaging, Stream (the database secret others are granted), Connect.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        self.config = config
+        Tags.of(self).add("project", "pulse")
+        Tags.of(self).add("stage", config.stage)
+
+        self.ops = OpsConstruct(self, "Ops", config=config)
+        self.packaging = LambdaPackaging(self, "Packaging", config=config)
+        defaults = FunctionDefaults(config=config, packaging=self.packaging, ops=self.ops)
+        self.stream = StreamConstruct(self, "Stream", defaults=defaults)
+        self.connect = ConnectConstruct(self, "Connect", defaults=defaults, stream=self.stream)
+        self.ops.add_alarm_overview()
+
+        self._build_outputs()
+
+    def _build_outputs(self) -> None:
+        """Values the local launcher, the simulator and DevOps look up after a deploy."""
+        outputs = {
+            "DevicePolicyName": self.connect.device_policy_name,
+            "DeviceHttpApiUrl": self.connect.http_ingest.url,
+            "IngestQueueUrl": self.connect.ingest_queue.queue_url,
+            "DatabaseSecretArn": self.stream.database_secret.secret_arn,
+            "AlarmTopicArn": self.ops.alarm_topic.topic_arn,
+        }
+        for output_id, value in outputs.items():
+            CfnOutput(self, output_id, value=value)
