@@ -17,7 +17,7 @@ from pulse_cdk.nag import acknowledge
 from pulse_cdk.stream import StreamConstruct
 
 INGEST_TIMEOUT = Duration.seconds(30)
-INGEST_BATCH_SIZE = 100
+INGEST_BATCH_SIZE = 1000  # one COPY per 1000 messages keeps DB connections and transactions few at 20k msg/s
 INGEST_BATCH_WINDOW = Duration.seconds(1)
 # Ceiling on concurrent ingest batches, hence on database connections held by ingest.
 INGEST_MAX_CONCURRENCY = 10

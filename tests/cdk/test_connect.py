@@ -67,7 +67,7 @@ def test_ingest_reads_batches_of_100_and_reports_item_failures(synthesized):
         "AWS::Lambda::EventSourceMapping",
         {
             "EventSourceArn": {"Fn::GetAtt": [_queue_id(synthesized, "pulse-dev-ingest"), "Arn"]},
-            "BatchSize": 100,
+            "BatchSize": 1000,
             "MaximumBatchingWindowInSeconds": 1,
             "FunctionResponseTypes": ["ReportBatchItemFailures"],
         },
