@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -31,7 +32,13 @@ METRIC_NAMES += [f"ch{i:02d}_value" for i in range(60 - len(METRIC_NAMES))]
 BATCH = 1000  # the ingest event source's batch size (see cdk/pulse_cdk/connect.py)
 
 
-def _metric_count(rng: random.Random) -> int:
+def uniform_metric_count(rng: random.Random) -> int:
+    """The issue's workload: 1 to 60 metrics per message."""
+    return rng.randint(1, 60)
+
+
+def sensor_heavy_metric_count(rng: random.Random) -> int:
+    """A fleet dominated by simple sensors (mean ~9 metrics): per-message costs weigh more here."""
     roll = rng.random()
     if roll < 0.70:
         return rng.randint(1, 8)      # simple sensors
@@ -40,7 +47,8 @@ def _metric_count(rng: random.Random) -> int:
     return rng.randint(21, 60)        # gateways and meters
 
 
-def build_messages(n: int, devices: int, tenant: str, seed: int = 7) -> list[InboundMessage]:
+def build_messages(n: int, devices: int, tenant: str, seed: int = 7,
+                   metric_count: Callable[[random.Random], int] = uniform_metric_count) -> list[InboundMessage]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     messages: list[InboundMessage] = []
@@ -52,7 +60,7 @@ def build_messages(n: int, devices: int, tenant: str, seed: int = 7) -> list[Inb
             prev = messages[-rng.randint(1, min(len(messages), 5000))]
             messages.append(InboundMessage(str(i), prev.topic, prev.payload, "mqtt", now, client_id=prev.client_id))
             continue
-        names = rng.sample(METRIC_NAMES, _metric_count(rng))
+        names = rng.sample(METRIC_NAMES, metric_count(rng))
         metrics = {m: (rng.random() < 0.5) if m in ("door_open", "fan_on") else round(rng.uniform(-50, 500), 3)
                    for m in names}
         doc = {"v": 1, "ts": int((now - timedelta(seconds=rng.uniform(0, 3600))).timestamp() * 1000),

@@ -192,7 +192,8 @@ def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rej
     if stored:
         written.metric_rows = writer.copy_metrics(conn, stored, direct=direct_copy)
         writer.mark_dirty_hours(conn, stored)
+    previous = {key: (s.last_msg_ts, s.last_metrics) for key, s in senders.items()}
     update_senders(conn, seen_at=now, window=window,
                    sent={k: sent[k] for k in {(c.topic.tenant_id, c.topic.device_id) for c in fresh}},
-                   latest=writer.fold_latest(stored))
+                   latest=writer.fold_latest(stored, previous))
     return written

@@ -27,6 +27,8 @@ class SenderRecord:
     rate_per_minute: int | None
     rate_window: datetime | None
     rate_count: int
+    last_msg_ts: datetime | None
+    last_metrics: dict[str, float | bool]
 
     def sent_in(self, window: datetime) -> int:
         """Messages already counted in the one-minute ``window`` (0 when the stored window is older)."""
@@ -43,7 +45,8 @@ def lock_senders(conn: psycopg.Connection, keys: Iterable[tuple[str, str]]) -> d
     if not keys:
         return {}
     devices = conn.execute(
-        """SELECT d.tenant_id, d.id, d.status, d.thing_name, d.token_hash, d.rate_window, d.rate_count
+        """SELECT d.tenant_id, d.id, d.status, d.thing_name, d.token_hash, d.rate_window, d.rate_count,
+                  d.last_msg_ts, d.last_metrics
            FROM unnest(%b::text[], %b::text[]) AS b(tenant_id, device_id)
            JOIN devices d ON d.tenant_id = b.tenant_id AND d.id = b.device_id
            ORDER BY d.tenant_id, d.id
@@ -56,7 +59,8 @@ def lock_senders(conn: psycopg.Connection, keys: Iterable[tuple[str, str]]) -> d
     )}
     return {(d[0], d[1]): SenderRecord(tenant_id=d[0], device_id=d[1], device_status=d[2], thing_name=d[3],
                                        token_hash=d[4], tenant_status=tenants[d[0]][0],
-                                       rate_per_minute=tenants[d[0]][1], rate_window=d[5], rate_count=d[6])
+                                       rate_per_minute=tenants[d[0]][1], rate_window=d[5], rate_count=d[6],
+                                       last_msg_ts=d[7], last_metrics=d[8])
             for d in devices}
 
 
@@ -65,9 +69,10 @@ def update_senders(conn: psycopg.Connection, *, seen_at: datetime, window: datet
                    latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]]) -> None:
     """One UPDATE per batch: each device's rate window count, last-seen time and latest metrics.
 
-    ``sent`` is the device's total in ``window`` including this batch (its row is locked since
-    ``lock_senders``, so concurrent ingest instances count correctly). Latest metrics are merged so
-    that a buffered older message never hides a newer value.
+    ``sent`` is the device's total in ``window`` including this batch and ``latest`` its merged
+    latest state (see ``pulse.stream.writer.fold_latest``); both were computed from the row read by
+    ``lock_senders``, which stays locked until commit, so concurrent ingest instances cannot
+    interleave. Merging in Python and writing the result is cheaper than a jsonb merge in SQL.
     """
     keys = sorted(set(sent) | set(latest))
     if not keys:
@@ -76,10 +81,8 @@ def update_senders(conn: psycopg.Connection, *, seen_at: datetime, window: datet
         """UPDATE devices d
            SET rate_window = %b, rate_count = b.sent,
                last_seen_at = CASE WHEN b.ts IS NULL THEN d.last_seen_at ELSE greatest(d.last_seen_at, %b) END,
-               last_msg_ts = greatest(d.last_msg_ts, b.ts),
-               last_metrics = CASE WHEN b.ts IS NULL THEN d.last_metrics
-                                   WHEN d.last_msg_ts IS NULL OR b.ts >= d.last_msg_ts THEN d.last_metrics || b.metrics
-                                   ELSE b.metrics || d.last_metrics END
+               last_msg_ts = coalesce(b.ts, d.last_msg_ts),
+               last_metrics = coalesce(b.metrics, d.last_metrics)
            FROM unnest(%b::text[], %b::text[], %b::int[], %b::timestamptz[], %b::jsonb[])
                 AS b(tenant_id, device_id, sent, ts, metrics)
            WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id""",

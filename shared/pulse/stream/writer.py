@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -108,15 +108,33 @@ def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage], *, dir
     return rows
 
 
-def fold_latest(messages: list[StoredMessage]) -> dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]]:
-    """Per device: the newest timestamp and every metric's newest value in this batch."""
-    latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]] = {}
+DeviceKey = tuple[str, str]
+LatestState = tuple[datetime, dict[str, float | bool]]
+
+
+def fold_latest(
+    messages: list[StoredMessage],
+    previous: Mapping[DeviceKey, tuple[datetime | None, dict[str, float | bool]]],
+) -> dict[DeviceKey, LatestState]:
+    """Per device: the newest timestamp and every metric's newest value, this batch folded into ``previous``.
+
+    Messages are applied in timestamp order and the stored state wins where it is newer, so a
+    buffered old message never hides a newer value while still adding metrics never seen before.
+    """
+    batch: dict[DeviceKey, LatestState] = {}
     for m in sorted(messages, key=lambda m: m.envelope.timestamp):
         key = (m.tenant_id, m.device_id)
-        merged = latest[key][1] if key in latest else {}
+        merged = batch[key][1] if key in batch else {}
         merged.update(m.envelope.metrics)
-        latest[key] = (m.envelope.timestamp, merged)
-    return latest
+        batch[key] = (m.envelope.timestamp, merged)
+    folded: dict[DeviceKey, LatestState] = {}
+    for key, (ts, metrics) in batch.items():
+        stored_ts, stored = previous.get(key, (None, {}))
+        if stored_ts is None or ts >= stored_ts:
+            folded[key] = (ts, {**stored, **metrics})
+        else:
+            folded[key] = (stored_ts, {**metrics, **stored})
+    return folded
 
 
 def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) -> None:
