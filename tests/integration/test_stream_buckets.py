@@ -13,18 +13,19 @@ from hypothesis import strategies as st
 
 from pulse.db import Database, tenant_transaction
 from pulse.stream.models import Bucket, BucketedSeries
-from pulse.stream.query import bucket_start, bucketed
+from pulse.stream.query import bucket_start, bucketed, whole_hours
 from pulse.stream.rollups import refresh_dirty_rollups
 
 pytestmark = pytest.mark.integration
 
-BASE = datetime(2026, 3, 1, tzinfo=UTC)
-SPAN_HOURS = 48
+# Twelve hours across a UTC midnight: minute, hour, 6-hour and day boundaries all fall inside.
+BASE = datetime(2026, 2, 28, 18, tzinfo=UTC)
+SPAN_HOURS = 12
 SPAN_MS = SPAN_HOURS * 3_600_000
 DEVICE = "dev-1"
 METRICS = ("temp_c", "rh")
-# Bucket edges, so that rows land exactly on (and just before) minute, hour, 6 h and day boundaries.
-EDGES_MS = [0, 59_999, 60_000, 3_599_999, 3_600_000, 21_599_999, 21_600_000, 86_399_999, 86_400_000]
+# Rows exactly on (and just before) minute and hour boundaries, the ones +6 h is a 6-hour and day boundary.
+EDGES_MS = [59_999, 60_000, *(h * 3_600_000 + d for h in range(SPAN_HOURS) for d in (-1, 0) if h or d == 0)]
 _tenants = itertools.count()
 
 Point = tuple[datetime, str, float]
@@ -35,10 +36,12 @@ timestamps = st.one_of(st.integers(0, SPAN_MS - 1), st.sampled_from(EDGES_MS)).m
 # Quarter units: every sum is exact in float8, whatever order PostgreSQL adds them in.
 values = st.integers(-4000, 4000).map(lambda v: v / 4)
 series = st.lists(st.tuples(timestamps, st.sampled_from(METRICS), values), max_size=80)
-ranges_ms = st.tuples(st.integers(0, SPAN_MS - 1), st.integers(1, SPAN_MS)).map(sorted).filter(lambda r: r[0] < r[1])
-hour_ranges = (
-    st.tuples(st.integers(0, SPAN_HOURS - 1), st.integers(1, SPAN_HOURS)).map(sorted).filter(lambda r: r[0] < r[1])
-)
+# Range ends: an hour plus an offset that is often 0 (aligned) or just past / before the hour.
+range_ends_ms = st.tuples(
+    st.integers(0, SPAN_HOURS - 1),
+    st.one_of(st.sampled_from([0, 1, 1_800_000, 3_599_999]), st.integers(0, 3_599_999)),
+).map(lambda e: e[0] * 3_600_000 + e[1])
+ranges_ms = st.tuples(range_ends_ms, range_ends_ms).map(sorted).filter(lambda r: r[0] < r[1])
 
 
 def store(sql: psycopg.Connection, tenant_id: str, points: Iterable[Point]) -> None:
@@ -88,26 +91,43 @@ def refresh_all(db: Database) -> None:
         refresh_dirty_rollups(conn, limit_hours=10_000)
 
 
+def check_every_bucket(db: Database, tenant_id: str, points: list[Point], start: datetime, end: datetime) -> None:
+    for bucket in Bucket:
+        result = query(db, tenant_id, start, end, bucket)
+        assert as_tuples(result) == reference(points, start, end, bucket), bucket
+        uses_hours = bucket.width >= timedelta(hours=1) and whole_hours(start, end) is not None
+        assert result.source == ("rollup_1h" if uses_hours else "raw")
+
+
+def edge_points(start: datetime, end: datetime, vals: list[float]) -> list[Point]:
+    """Rows on both sides of every edge the query splits the range at: start, end and the whole hours."""
+    ms = timedelta(milliseconds=1)
+    hours = whole_hours(start, end) or (start, start)
+    edges = [start - ms, start, hours[0] - ms, hours[0], hours[1] - ms, hours[1], end - ms, end]
+    return [(ts, METRICS[i % 2], v) for i, (ts, v) in enumerate(zip(edges, vals, strict=True))]
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(points=series, raw_range_ms=ranges_ms, rollup_hours=hour_ranges)
-def test_buckets_equal_python_reference_from_raw_and_from_rollups(sql, owner_db, points, raw_range_ms, rollup_hours):
+@given(
+    points=series,
+    late=series,
+    range_ms=ranges_ms,
+    edge_values=st.lists(values, min_size=8, max_size=8),
+)
+def test_buckets_equal_python_reference_whatever_the_rollup_state(sql, owner_db, points, late, range_ms, edge_values):
     # Given a random series of a tenant of its own (the database is shared by the examples)
     tenant = f"prop-{next(_tenants)}"
+    start, end = (BASE + timedelta(milliseconds=ms) for ms in range_ms)
+    points = points + edge_points(start, end, edge_values)
     store(sql, tenant, points)
-    start, end = (BASE + timedelta(milliseconds=ms) for ms in raw_range_ms)
-    hour_start, hour_end = (BASE + timedelta(hours=h) for h in rollup_hours)
 
-    # When its hours are dirty, every bucket width is computed from the raw rows
-    for bucket in Bucket:
-        result = query(owner_db, tenant, start, end, bucket)
-        assert result.source == "raw"
-        assert as_tuples(result) == reference(points, start, end, bucket)
-
-    # When the rollups are refreshed, hour-aligned ranges of wide buckets read them and agree
+    # Every hour dirty: buckets come from raw rows
+    check_every_bucket(owner_db, tenant, points, start, end)
+    # Every hour refreshed: wide buckets read the hourly rollup for whole hours
     refresh_all(owner_db)
-    for bucket in (Bucket.HOUR, Bucket.SIX_HOURS, Bucket.DAY):
-        result = query(owner_db, tenant, hour_start, hour_end, bucket)
-        assert result.source == "rollup_1h"
-        assert as_tuples(result) == reference(points, hour_start, hour_end, bucket)
-    # and ranges the hours cannot cover exactly still come from raw rows
-    assert query(owner_db, tenant, start + timedelta(microseconds=1), end, Bucket.HOUR).source == "raw"
+    check_every_bucket(owner_db, tenant, points, start, end)
+    # Late rows make some hours dirty again: those hours come from raw rows, the others from the rollup
+    store(sql, tenant, late)
+    check_every_bucket(owner_db, tenant, points + late, start, end)
+    refresh_all(owner_db)
+    check_every_bucket(owner_db, tenant, points + late, start, end)

@@ -87,13 +87,31 @@ def test_late_row_makes_its_hour_dirty_again_and_the_next_refresh_corrects_it(sq
     with tenant_transaction(owner_db, "acme") as conn:
         after = bucketed(conn, "acme", "dev-1", ["temp_c"], start=H, end=H + timedelta(hours=1), bucket="1h")
 
-    # Then queries never saw the stale rollup, and the refreshed one counts every row
-    assert while_dirty.source == "raw"
-    assert after.source == "rollup_1h"
+    # Then queries never saw the stale rollup (the dirty hour was read raw), and the refreshed one counts every row
+    assert [(s.count, s.min, s.last) for s in while_dirty.stats] == [(4, -3.0, 24.0)]
     assert after.stats == while_dirty.stats
     assert again.hours == 1
     assert rollup(sql, "telemetry_1h") == [("temp_c", H, 4, 66.0, -3.0, 25.0, H + timedelta(minutes=55), 24.0)]
     assert len(rollup(sql, "telemetry_1m")) == 4
+
+
+def test_wide_buckets_take_clean_whole_hours_from_the_rollup_and_the_rest_from_raw_rows(sql, owner_db):
+    # Given three rolled-up hours whose rollups are then tampered with, and the middle hour dirty again
+    store(sql, "acme", [(H + timedelta(hours=i, minutes=10), "temp_c", float(i)) for i in range(3)])
+    with owner_db.transaction() as conn:
+        refresh_dirty_rollups(conn)
+    sql.execute("UPDATE telemetry_1h SET count = 100")
+    sql.execute("INSERT INTO telemetry_dirty_hours VALUES ('acme', %s)", (H + timedelta(hours=1),))
+
+    # When a day bucket covers part of the first hour, the dirty hour and the whole clean third hour
+    with tenant_transaction(owner_db, "acme") as conn:
+        day = bucketed(
+            conn, "acme", "dev-1", ["temp_c"], start=H + timedelta(minutes=5), end=H + timedelta(hours=3), bucket="1d"
+        )
+
+    # Then only the clean whole hour was read from the (tampered) rollup
+    assert day.source == "rollup_1h"
+    assert [s.count for s in day.stats] == [1 + 1 + 100]
 
 
 def test_concurrent_refreshes_split_the_dirty_hours_instead_of_waiting_or_repeating(sql, database_url):

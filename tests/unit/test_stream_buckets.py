@@ -12,14 +12,15 @@ from pulse.errors import RequestInvalid
 from pulse.settings import Settings
 from pulse.stream.models import Bucket, RawCursor
 from pulse.stream.query import (
+    EPOCH,
     MAX_METRICS_PER_QUERY,
     bucket_count,
     bucket_start,
     bucketed,
-    is_aligned,
     parse_bucket,
     validate_metrics,
     validate_window,
+    whole_hours,
 )
 from pulse.stream.retention import minute_rollup_cutoff, partition_days, telemetry_cutoff
 
@@ -64,8 +65,25 @@ def test_buckets_start_on_multiples_of_their_width_since_the_utc_epoch(bucket, t
 def test_bucket_start_is_aligned_and_holds_the_timestamp(ts, bucket):
     start = bucket_start(ts, bucket)
     assert start <= ts < start + bucket.width
-    assert is_aligned(start, bucket.width)
+    assert (start - EPOCH) % bucket.width == timedelta(0)
     assert start.astimezone(timezone(timedelta(hours=-7))) == start
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "hours"),
+    [
+        ("10:00", "13:00", ("10:00", "13:00")),
+        ("10:00:00.000001", "13:59:59", ("11:00", "13:00")),
+        ("10:30", "11:30", None),  # no whole hour inside
+        ("10:30", "12:00", ("11:00", "12:00")),
+    ],
+)
+def test_whole_hours_are_the_hours_the_rollup_may_answer_for(start, end, hours):
+    def at(hhmm):
+        return datetime.fromisoformat(f"2026-03-01T{hhmm}+00:00")
+
+    expected = None if hours is None else (at(hours[0]), at(hours[1]))
+    assert whole_hours(at(start), at(end)) == expected
 
 
 def test_bucket_count_covers_partial_buckets_at_both_ends():

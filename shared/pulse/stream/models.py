@@ -95,7 +95,8 @@ class BucketStat(BaseModel):
 class BucketedSeries(BaseModel):
     """Buckets holding data, ordered by (metric, bucket); empty buckets are not returned.
 
-    ``source`` says whether the raw rows or the hourly rollup answered (both give the same numbers).
+    ``source`` is ``rollup_1h`` when the hourly rollup answered for the range's whole, refreshed hours
+    (raw rows for the rest), ``raw`` when raw rows alone did; both give the same numbers.
     """
 
     bucket: Bucket

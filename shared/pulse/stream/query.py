@@ -3,10 +3,11 @@
 Callers run these inside ``tenant_transaction`` so row-level security applies; every statement also
 filters by ``tenant_id`` itself, so an owner connection (maintenance, tests) reads the same rows.
 
-Buckets start on multiples of their width since 1970-01-01T00:00Z (``date_bin``). They are computed
-from raw rows, except that buckets of an hour or more over an hour-aligned range read the hourly
-rollup when no hour of the range is waiting for a rollup refresh: the rollup then holds exactly the
-aggregates of the raw rows, so both sources answer the same.
+Buckets start on multiples of their width since 1970-01-01T00:00Z (``date_bin``). Narrow buckets are
+computed from raw rows. Buckets of an hour or more combine, per UTC hour, the hourly rollup of each
+whole hour of the range that is not waiting for a refresh (the rollup then holds exactly the
+aggregates of its raw rows) with the raw rows of the partial hours at the ends and of dirty hours,
+so the answer always equals the raw computation while a long range reads one row per metric and hour.
 
 ``latest`` reads the device row that ingest updates in the same transaction as it stores telemetry
 (``devices.last_metrics``): one indexed row per device, whatever the retention, instead of a scan of
@@ -61,10 +62,6 @@ def bucket_start(ts: datetime, bucket: Bucket) -> datetime:
     """The start of the bucket holding ``ts``, as PostgreSQL's ``date_bin(width, ts, epoch)`` computes it."""
     width = bucket.width
     return EPOCH + ((ts - EPOCH) // width) * width
-
-
-def is_aligned(ts: datetime, width: timedelta) -> bool:
-    return (ts - EPOCH) % width == timedelta(0)
 
 
 def validate_window(start: datetime, end: datetime, max_range: timedelta = MAX_QUERY_RANGE) -> None:
@@ -187,33 +184,54 @@ GROUP BY metric, bucket
 ORDER BY metric, bucket
 """
 
-_BUCKETS_FROM_HOURS = """
-SELECT metric, date_bin(%(width)s, bucket, TIMESTAMPTZ 'epoch') AS wide,
+# Whole hours inside the range come from `telemetry_1h` unless they are dirty; raw rows fill in the
+# partial hours at both ends and the dirty hours. One statement, so one snapshot: ingest marks an
+# hour dirty in the transaction that stores its rows, and a refresh clears the mark in the one that
+# rewrites its rollup, so each hour is read from exactly one complete source.
+_BUCKETS_FROM_HOURS_AND_RAW = """
+WITH dirty AS MATERIALIZED (
+    SELECT hour FROM telemetry_dirty_hours
+    WHERE tenant_id = %(tenant)s AND hour >= %(inner_start)s AND hour < %(inner_end)s
+), parts AS (
+    SELECT r.metric, r.bucket AS at, r.count, r.sum, r.min, r.max, r.last_ts, r.last_value
+    FROM telemetry_1h r
+    WHERE r.tenant_id = %(tenant)s AND r.device_id = %(device)s AND r.metric = ANY(%(metrics)s)
+      AND r.bucket >= %(inner_start)s AND r.bucket < %(inner_end)s
+      AND r.bucket NOT IN (SELECT hour FROM dirty)
+    UNION ALL
+    SELECT t.metric, t.ts, 1, t.value, t.value, t.value, t.ts, t.value
+    FROM telemetry t
+    WHERE t.tenant_id = %(tenant)s AND t.device_id = %(device)s AND t.metric = ANY(%(metrics)s)
+      AND t.ts >= %(start)s AND t.ts < %(inner_start)s
+    UNION ALL
+    SELECT t.metric, t.ts, 1, t.value, t.value, t.value, t.ts, t.value
+    FROM telemetry t
+    WHERE t.tenant_id = %(tenant)s AND t.device_id = %(device)s AND t.metric = ANY(%(metrics)s)
+      AND t.ts >= %(inner_end)s AND t.ts < %(end)s
+    UNION ALL
+    SELECT t.metric, t.ts, 1, t.value, t.value, t.value, t.ts, t.value
+    FROM dirty d
+    JOIN telemetry t ON t.ts >= d.hour AND t.ts < d.hour + interval '1 hour'
+    WHERE t.tenant_id = %(tenant)s AND t.device_id = %(device)s AND t.metric = ANY(%(metrics)s)
+      AND t.ts >= %(inner_start)s AND t.ts < %(inner_end)s
+)
+SELECT metric, date_bin(%(width)s, at, TIMESTAMPTZ 'epoch') AS bucket,
        sum(count)::bigint, sum(sum), min(min), max(max), max(last_ts),
        (array_agg(last_value ORDER BY last_ts DESC, last_value DESC))[1]
-FROM telemetry_1h
-WHERE tenant_id = %(tenant)s AND device_id = %(device)s AND metric = ANY(%(metrics)s)
-  AND bucket >= %(start)s AND bucket < %(end)s
-GROUP BY metric, wide
-ORDER BY metric, wide
-"""
-
-_ANY_DIRTY_HOUR = """
-SELECT EXISTS (SELECT 1 FROM telemetry_dirty_hours
-               WHERE tenant_id = %s AND hour >= %s AND hour < %s)
+FROM parts
+GROUP BY metric, bucket
+ORDER BY metric, bucket
 """
 
 
-def _hourly_rollup_is_exact(
-    conn: psycopg.Connection, tenant_id: str, bucket: Bucket, start: datetime, end: datetime
-) -> bool:
-    """True when ``telemetry_1h`` holds exactly the aggregates of the raw rows of [start, end)."""
-    if bucket.width < ROLLUP_MIN_WIDTH or not (
-        is_aligned(start, ROLLUP_MIN_WIDTH) and is_aligned(end, ROLLUP_MIN_WIDTH)
-    ):
-        return False
-    row = conn.execute(_ANY_DIRTY_HOUR, (tenant_id, start, end)).fetchone()
-    return row is not None and not row[0]
+def whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The span of whole UTC hours inside [start, end), or None when it holds none."""
+    hour = Bucket.HOUR
+    inner_start = bucket_start(start, hour)
+    if inner_start < start:
+        inner_start += hour.width
+    inner_end = bucket_start(end, hour)
+    return (inner_start, inner_end) if inner_start < inner_end else None
 
 
 def bucketed(
@@ -229,7 +247,8 @@ def bucketed(
 ) -> BucketedSeries:
     """avg/min/max/count/last of each metric per bucket over [start, end); empty buckets are left out.
 
-    A bucket cut by ``start`` or ``end`` aggregates only the rows inside the range.
+    A bucket cut by ``start`` or ``end`` aggregates only the rows inside the range. Buckets of an hour
+    or more read the hourly rollup for the whole, refreshed hours of the range and raw rows for the rest.
     """
     width = parse_bucket(bucket)
     names = validate_metrics(metrics)
@@ -248,11 +267,15 @@ def bucketed(
         "end": end,
         "width": width.width,
     }
-    use_rollup = _hourly_rollup_is_exact(conn, tenant_id, width, start, end)
-    rows = conn.execute(_BUCKETS_FROM_HOURS if use_rollup else _BUCKETS_FROM_RAW, params).fetchall()
+    hours = whole_hours(start, end) if width.width >= ROLLUP_MIN_WIDTH else None
+    if hours is None:
+        rows = conn.execute(_BUCKETS_FROM_RAW, params).fetchall()
+    else:
+        params |= {"inner_start": hours[0], "inner_end": hours[1]}
+        rows = conn.execute(_BUCKETS_FROM_HOURS_AND_RAW, params).fetchall()
     return BucketedSeries(
         bucket=width,
-        source="rollup_1h" if use_rollup else "raw",
+        source="raw" if hours is None else "rollup_1h",
         stats=[
             BucketStat(
                 metric=metric,
