@@ -13,9 +13,9 @@ os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "pulse-bench")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
-from pulse.db.migrate import migrate  # noqa: E402
-from pulse.local.pgcluster import PgCluster, free_port  # noqa: E402
-from tests.bench import ingest  # noqa: E402
+from pulse.db.migrate import migrate
+from pulse.local.pgcluster import PgCluster, free_port
+from tests.bench import ingest
 
 
 def _fresh_database(cluster: PgCluster, name: str) -> str:

@@ -11,7 +11,15 @@ from pulse.connect.service import ingest_messages
 from pulse.db import Database
 from pulse.settings import Settings
 from pulse.stream.writer import PartitionCache
-from tests.builders import FakeLambdaContext, envelope, make_device, make_tenant, rule_record, sqs_event, telemetry_topic
+from tests.builders import (
+    FakeLambdaContext,
+    envelope,
+    make_device,
+    make_tenant,
+    rule_record,
+    sqs_event,
+    telemetry_topic,
+)
 
 
 def _fleet(sql, devices=3):

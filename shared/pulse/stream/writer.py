@@ -138,12 +138,18 @@ def fold_latest(
 
 
 def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) -> None:
-    """Records which (tenant, hour) rollups the maintenance job must recompute."""
+    """Records which (tenant, hour) rollups the maintenance job must recompute.
+
+    An existing mark is updated rather than skipped so that ingest holds its row lock until commit:
+    a concurrent rollup refresh (``FOR UPDATE SKIP LOCKED``) then leaves the hour for its next run
+    instead of computing it without these uncommitted rows and deleting the mark.
+    """
     hours = sorted({(m.tenant_id, m.envelope.timestamp.replace(minute=0, second=0, microsecond=0))
                     for m in messages if m.envelope.metrics})
     if hours:
         conn.execute(
             """INSERT INTO telemetry_dirty_hours (tenant_id, hour)
-               SELECT * FROM unnest(%b::text[], %b::timestamptz[]) ON CONFLICT DO NOTHING""",
+               SELECT * FROM unnest(%b::text[], %b::timestamptz[])
+               ON CONFLICT (tenant_id, hour) DO UPDATE SET hour = excluded.hour""",
             ([h[0] for h in hours], [h[1] for h in hours]),
         )
