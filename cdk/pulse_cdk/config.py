@@ -14,13 +14,15 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-Stage = Literal["dev", "stage", "prod"]
+# ``local`` is the stack `make dev` deploys into the emulator on a developer machine.
+Stage = Literal["local", "dev", "stage", "prod"]
 LayerPlatform = Literal["aws", "host"]
 
 STAGE_CONTEXT_KEY = "stage"
 LAYER_PLATFORM_CONTEXT_KEY = "pulse:layer_platform"
 
 _LOG_RETENTION: dict[Stage, logs.RetentionDays] = {
+    "local": logs.RetentionDays.ONE_WEEK,
     "dev": logs.RetentionDays.ONE_MONTH,
     "stage": logs.RetentionDays.THREE_MONTHS,
     "prod": logs.RetentionDays.ONE_YEAR,
@@ -37,7 +39,7 @@ class StageConfig:
 
     @classmethod
     def from_context(cls, node: Node, repo_root: Path) -> StageConfig:
-        """Read ``-c stage=dev|stage|prod`` and ``-c pulse:layer_platform=aws|host`` (both optional)."""
+        """Read ``-c stage=local|dev|stage|prod`` and ``-c pulse:layer_platform=aws|host`` (both optional)."""
         stage = node.try_get_context(STAGE_CONTEXT_KEY) or "dev"
         if stage not in get_args(Stage):
             raise ValueError(f"context {STAGE_CONTEXT_KEY}={stage!r}: expected one of {get_args(Stage)}")
@@ -63,7 +65,7 @@ class StageConfig:
     @property
     def log_level(self) -> str:
         """Powertools level: debug output is useful in dev and noise (and cost) elsewhere."""
-        return "DEBUG" if self.stage == "dev" else "INFO"
+        return "DEBUG" if self.stage in ("local", "dev") else "INFO"
 
     @property
     def removal_policy(self) -> RemovalPolicy:
