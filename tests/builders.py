@@ -128,3 +128,110 @@ def http_api_event(
         "body": raw,
         "isBase64Encoded": False,
     }
+
+
+# --- API: Cognito-shaped tokens signed by a test key, and the app wired to a test database ---------
+
+TEST_ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST"
+TEST_CLIENT_ID = "portal-client"
+
+
+class TokenIssuer:
+    """Signs Cognito-shaped JWTs with a fresh RSA key and serves its JWKS (no network)."""
+
+    def __init__(self, kid: str = "test-key") -> None:
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        self.kid = kid
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.jwks_fetches = 0
+
+    def jwks(self, url: str) -> dict[str, Any]:
+        import json
+
+        from jwt.algorithms import RSAAlgorithm
+
+        self.jwks_fetches += 1
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
+
+    def token(self, *, role: str = "customer_admin", tenant: str | None = "acme", sub: str | None = None,
+              email: str | None = None, token_use: str = "id", expires_in: int = 3600, **claims: Any) -> str:
+        import time
+
+        import jwt
+
+        now = int(time.time())
+        subject = sub or f"user-{role}-{tenant}"
+        body: dict[str, Any] = {"sub": subject, "iss": TEST_ISSUER, "iat": now, "exp": now + expires_in,
+                                "token_use": token_use, "cognito:groups": [role], "cognito:username": subject,
+                                "email": email or f"{role}@{tenant or 'pulse'}.example"}
+        body["aud" if token_use == "id" else "client_id"] = TEST_CLIENT_ID
+        if tenant is not None:
+            body["custom:tenant_id"] = tenant
+        body.update(claims)
+        return jwt.encode(body, self.key, algorithm="RS256", headers={"kid": self.kid})
+
+    def headers(self, **kwargs: Any) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(**kwargs)}"}
+
+
+def api_settings(database_url: str, **overrides: Any) -> Any:
+    from pulse.settings import Settings
+
+    return Settings(database_url=database_url, db_role="pulse_app", auth_issuer=TEST_ISSUER,
+                    auth_client_ids=(TEST_CLIENT_ID,), device_policy_name="pulse-test-device",
+                    iot_endpoint="abc123-ats.iot.eu-west-1.amazonaws.com", **overrides)
+
+
+class ApiHarness:
+    """The FastAPI app on a test database (as pulse_app), moto IoT, tokens from a test key.
+
+    Build it inside the ``aws`` fixture (moto). ``client`` is a TestClient; ``get/post/...`` helpers
+    take ``as_`` = (role, tenant) and add the bearer token.
+    """
+
+    def __init__(self, database_url: str, **settings: Any) -> None:
+        import boto3
+        from fastapi.testclient import TestClient
+
+        from pulse.api.app import create_app
+        from pulse.api.deps import ApiServices
+        from pulse.db import Database
+        from pulse.identity.tokens import TokenVerifier
+        from pulse.registry.iot_identities import IotDeviceIdentities
+
+        self.settings = api_settings(database_url, **settings)
+        self.issuer = TokenIssuer()
+        self.db = Database(database_url, "pulse_app")
+        self.owner = Database(database_url)
+        self.iot_client = boto3.client("iot", region_name="eu-west-1")
+        self.iot_client.create_policy(policyName="pulse-test-device", policyDocument='{"Version": "2012-10-17", '
+                                      '"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}')
+        self.identities = IotDeviceIdentities(self.iot_client, "pulse-test-device", self.settings.iot_endpoint)
+        self.verifier = TokenVerifier.from_settings(self.settings, fetcher=self.issuer.jwks)
+        self.services = ApiServices(settings=self.settings, database=lambda: self.db, verifier=self.verifier,
+                                    identities=lambda: self.identities)
+        self.client = TestClient(create_app(self.services), raise_server_exceptions=False)
+
+    def create_tenant(self, tenant_id: str, plan_id: str = "standard") -> None:
+        from datetime import UTC, datetime
+
+        from pulse.identity.scope import Actor, operator_transaction
+        from pulse.registry.models import TenantIn
+        from pulse.registry.subscriptions import create_tenant
+
+        with operator_transaction(self.owner) as conn:
+            create_tenant(conn, TenantIn(id=tenant_id, name=tenant_id.title(), plan_id=plan_id),
+                          Actor.system("test"), datetime.now(UTC))
+
+    def request(self, method: str, path: str, *, as_: tuple[str, str | None] = ("customer_admin", "acme"),
+                headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        role, tenant = as_
+        all_headers = {**self.issuer.headers(role=role, tenant=tenant), **(headers or {})}
+        return self.client.request(method, "/api/v1" + path, headers=all_headers, **kwargs)
+
+    def close(self) -> None:
+        self.client.close()
+        self.db.close()
+        self.owner.close()

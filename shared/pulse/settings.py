@@ -39,6 +39,23 @@ class Settings(BaseSettings):
     partitions_ahead_days: int = Field(default=3, ge=1, le=30)
     quarantine_retention_days: int = Field(default=30, ge=1)
 
+    # API and identity (Cognito). The issuer is https://cognito-idp.<region>.amazonaws.com/<pool id>;
+    # tokens are accepted when their audience (ID token) or client_id (access token) is listed.
+    auth_issuer: str = ""
+    auth_client_ids: tuple[str, ...] = ()
+    auth_jwks_url: str | None = Field(default=None, description="defaults to <issuer>/.well-known/jwks.json")
+    jwks_cache_s: int = Field(default=3600, ge=60)
+    cognito_user_pool_id: str = ""
+    api_rate_per_minute: int = Field(default=1200, ge=1, description="per tenant unless the plan says otherwise")
+    portal_origin: str = "http://localhost:8080"
+
+    # Provisioning (IoT Core).
+    iot_endpoint: str = ""
+    device_policy_name: str = ""
+    iot_root_ca_pem: str = Field(default="", description="PEM of the broker CA (local emulator); AWS: Amazon Root CA 1")
+    credential_grace_s: int = Field(default=86_400, ge=0, description="old certificate stays active after rotation")
+    activation_code_ttl_s: int = Field(default=7 * 86_400, ge=60)
+
     @model_validator(mode="after")
     def _retention_covers_buffering(self) -> Settings:
         if self.max_message_age_s > self.telemetry_retention_days * 86_400:

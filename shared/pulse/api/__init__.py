@@ -1,0 +1,1 @@
+"""The Pulse REST API (FastAPI) under ``/api/v1``: one router per module."""

@@ -1,0 +1,73 @@
+"""``create_app``: the FastAPI application under ``/api/v1``.
+
+Tests build it with fakes (``ApiServices``); the Lambda builds it once per container with
+``default_services()``: the runtime database (``pulse_app``), the Cognito JWKS verifier, IoT Core.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+
+from pulse.api import problems
+from pulse.api.deps import TENANT_HEADER, ApiServices
+from pulse.api.routers import activation, audit, devices, sites, tenants
+from pulse.registry.identities import DeviceIdentities
+from pulse.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1.0.0"
+
+
+def default_services(settings: Settings | None = None) -> ApiServices:
+    from pulse import runtime
+    from pulse.identity.tokens import TokenVerifier
+    from pulse.registry.iot_identities import iot_device_identities
+
+    settings = settings or get_settings()
+    provisioner: list[DeviceIdentities] = []
+
+    def identities() -> DeviceIdentities:
+        if not provisioner:
+            provisioner.append(iot_device_identities(settings.device_policy_name, settings.iot_endpoint))
+        return provisioner[0]
+
+    return ApiServices(settings=settings, database=runtime.database, verifier=TokenVerifier.from_settings(settings),
+                       identities=identities)
+
+
+def _request_id(request: Request) -> str:
+    event: dict[str, Any] = request.scope.get("aws.event") or {}
+    from_gateway = (event.get("requestContext") or {}).get("requestId")
+    return str(request.headers.get("x-request-id") or from_gateway or uuid.uuid4())
+
+
+def create_app(svc: ApiServices | None = None) -> FastAPI:
+    svc = svc or default_services()
+    app = FastAPI(title="Pulse API", version=API_VERSION, openapi_url=f"{API_PREFIX}/openapi.json",
+                  docs_url=f"{API_PREFIX}/docs", redoc_url=None,
+                  description="Pulse REST API: RFC 9457 problem bodies, keyset pagination (opaque cursors), "
+                              "ETag/If-Match on updates that race, per-tenant rate limit (429 + Retry-After).")
+    app.state.services = svc
+
+    @app.middleware("http")
+    async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request.state.request_id = _request_id(request)
+        response = await call_next(request)
+        response.headers["X-Request-Id"] = request.state.request_id
+        return response
+
+    app.add_middleware(CORSMiddleware, allow_origins=[svc.settings.portal_origin], allow_credentials=True,
+                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "If-Match", TENANT_HEADER, "X-Request-Id"],
+                       expose_headers=["ETag", "Retry-After", "X-Request-Id"])
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (tenants, sites, devices, audit, activation):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,1 @@
+"""Who is calling: JWT verification against the Cognito pool's JWKS, principals and roles."""

@@ -1,0 +1,1 @@
+"""Ops plane: audit log of every write, operator access log, API quotas."""

@@ -1,0 +1,1 @@
+"""Registry plane: tenants, plans and subscriptions, sites, devices, provisioning, bulk import."""
