@@ -86,7 +86,7 @@ def get_device(conn: psycopg.Connection, tenant_id: str, device_id: str, *, lock
 
 
 def _values(fields: DeviceFields, *, only_set: bool) -> dict[str, Any]:
-    data = fields.model_dump(exclude_unset=only_set, exclude={"id", "http_token"})
+    data = fields.model_dump(exclude_unset=only_set, include=set(DeviceFields.model_fields))
     if not only_set:
         data = {k: v for k, v in data.items() if v is not None}
     return {k: Jsonb(v) if k in _JSON_FIELDS else v for k, v in data.items()}
