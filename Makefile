@@ -39,6 +39,9 @@ tooling/node_modules/.installed: tooling/package.json tooling/package-lock.json
 	else echo "PostgreSQL server binaries are missing: install the 'postgresql' package" >&2; exit 1; fi
 	@touch $@
 
+dev: setup ## run the platform locally: PostgreSQL, ministack + the stack, demo seed, simulator (Ctrl-C stops all)
+	.venv/bin/pulse dev $(DEV_ARGS)
+
 test: setup ## run every suite: unit, integration (real PostgreSQL), CDK
 	$(PY) -m pytest tests -q --cov --cov-report=term:skip-covered
 

@@ -1,4 +1,4 @@
-"""``pulse`` command line: database and contract tasks (the local launcher adds more)."""
+"""``pulse`` command line: database and contract tasks, and the local platform launcher (``pulse dev``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import psycopg
 
 from pulse.errors import PulseError
+from pulse.local import cli as local_cli
 
 
 def _db_migrate(_: argparse.Namespace) -> int:
@@ -16,7 +17,16 @@ def _db_migrate(_: argparse.Namespace) -> int:
     from pulse.runtime import database_url
     from pulse.settings import get_settings
 
-    with psycopg.connect(database_url(get_settings())) as conn:
+    settings = get_settings()
+    if settings.database_url is None and not settings.database_secret_arn:
+        # Neither set: the local cluster of `pulse db start` / `pulse dev`.
+        from pulse.local.database import LocalDatabase
+        from pulse.local.layout import LocalLayout
+
+        url = LocalDatabase.from_settings(LocalLayout.for_repo(), settings).url
+    else:
+        url = database_url(settings)
+    with psycopg.connect(url) as conn:
         applied = migrate(conn)
     print(f"applied migrations: {', '.join(map(str, applied))}" if applied else "database is up to date")
     return 0
@@ -41,10 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pulse", description="Pulse operations")
     commands = parser.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="action", required=True)
-    db.add_parser("migrate", help="apply pending migrations to PULSE_DATABASE_URL").set_defaults(run=_db_migrate)
+    db.add_parser("migrate", help="apply pending migrations to PULSE_DATABASE_URL (else the local cluster)"
+                  ).set_defaults(run=_db_migrate)
+    local_cli.add_db_commands(db)
     contracts = commands.add_parser("contracts", help="JSON Schemas generated from the models")
     contracts.add_argument("action", choices=["write", "check"])
     contracts.set_defaults(run=_contracts)
+    local_cli.add_commands(commands)
     return parser
 
 

@@ -1,0 +1,88 @@
+"""Where ministack differs from AWS in ways that matter to Pulse, and what the launcher does about each.
+
+Every entry was measured on one ministack version (``MEASURED_ON``); ``apply_fixes`` refuses to run
+against another one, so an upgrade of the pin forces someone to re-check each gap rather than keep
+a fix that may now be wrong. The README's "Local platform" section lists the same entries.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pulse.local.emulator import EmulatorError, boto_client
+
+MEASURED_ON = "1.5.33"
+
+
+@dataclass(frozen=True)
+class Gap:
+    key: str
+    what: str
+    handling: str
+    fix: Callable[[str, dict[str, Any]], None] | None = None  # (endpoint, template) -> None
+
+
+def _restore_cors(endpoint: str, template: dict[str, Any]) -> None:
+    """CORS from the template is ignored on first deploy: put it again with ``update_api``."""
+    apis = {r["Properties"].get("Name"): r["Properties"]["CorsConfiguration"]
+            for r in template.get("Resources", {}).values()
+            if r.get("Type") == "AWS::ApiGatewayV2::Api" and "CorsConfiguration" in r.get("Properties", {})}
+    if not apis:
+        return
+    client = boto_client("apigatewayv2", endpoint)
+    for api in client.get_apis().get("Items", []):
+        if api.get("Name") in apis:
+            client.update_api(ApiId=api["ApiId"], CorsConfiguration=apis[api["Name"]])
+
+
+GAPS: tuple[Gap, ...] = (
+    Gap("lambda-interpreter", "Lambdas run on the emulator's own interpreter and can import its packages",
+        "ministack runs from its own virtualenv (.pulse/ministack/venv) on the host layer's Python version"),
+    Gap("gateway-port", "the Lambda endpoint and JWKS fetch assume port 4566",
+        "GATEWAY_PORT is always set to the port actually used"),
+    Gap("tmpdir", "Lambda worker folders under TMPDIR are never removed",
+        "TMPDIR is .pulse/tmp, emptied on every start"),
+    Gap("http-api-url", "the DeviceHttpApiUrl output names the AWS host (<api>.execute-api.<region>.amazonaws.com)",
+        "the launcher prints the emulator address http://127.0.0.1:<port>/_aws/execute-api/<api>/$default/"),
+    Gap("cors", "CORS settings of an HTTP API are ignored on first deploy (preflight 403)",
+        "after each deploy the template's CorsConfiguration is put again with apigatewayv2.update_api",
+        _restore_cors),
+    Gap("secret-ref", "a secret's Ref gives its name, not its ARN",
+        "harmless with AUTH=false (the local default); DatabaseSecretArn is used as a SecretId either way"),
+    Gap("policy-enforcement", "IoT policies are evaluated only with AUTH=true (which also turns on IAM checks)",
+        "AUTH=false locally; the ingest Lambda's topic-vs-client check quarantines another device's topic "
+        "as topic_mismatch (the e2e suite asserts it)"),
+    Gap("sqs-batch", "SQS batches are capped at 10 and MaximumBatchingWindowInSeconds is ignored",
+        "nothing to fix; no test asserts batch sizes end to end"),
+    Gap("handler-error-name", "every Python exception reaches Step Functions as Runtime.HandlerError",
+        "not used yet (no state machine in the stack); the delivery issue must keep Retry/Catch off custom names"),
+    Gap("bucket-deployment", "BucketDeployment needs the AWS CLI inside a Lambda",
+        "not used yet; the portal will be uploaded with boto3 by the launcher"),
+)
+
+
+def http_api_local_url(endpoint: str, aws_url: str) -> str:
+    """``https://<api>.execute-api.<region>.amazonaws.com/`` -> the emulator's path-style address."""
+    host = aws_url.split("://", 1)[-1].split("/", 1)[0]
+    api_id = host.split(".", 1)[0]
+    return f"{endpoint}/_aws/execute-api/{api_id}/$default/"
+
+
+def apply_fixes(version: str, endpoint: str, template_path: Path | None) -> list[str]:
+    """Run every fix after a deploy; returns the keys applied. Another version is an error."""
+    if version != MEASURED_ON:
+        raise EmulatorError(f"the local gap fixes were measured on ministack {MEASURED_ON}, not {version}: "
+                            "re-check each entry of pulse.local.gaps.GAPS before changing the pin")
+    if template_path is None or not template_path.is_file():
+        return []
+    template = json.loads(template_path.read_text())
+    applied = []
+    for gap in GAPS:
+        if gap.fix is not None:
+            gap.fix(endpoint, template)
+            applied.append(gap.key)
+    return applied
