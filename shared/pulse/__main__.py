@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pulse", description="Pulse operations")
     commands = parser.add_subparsers(dest="command", required=True)
     db = commands.add_parser("db", help="database tasks").add_subparsers(dest="action", required=True)
-    db.add_parser("migrate", help="apply pending migrations to PULSE_DATABASE_URL (else the local cluster)"
-                  ).set_defaults(run=_db_migrate)
+    db.add_parser(
+        "migrate", help="apply pending migrations to PULSE_DATABASE_URL (else the local cluster)"
+    ).set_defaults(run=_db_migrate)
     local_cli.add_db_commands(db)
     contracts = commands.add_parser("contracts", help="JSON Schemas generated from the models")
     contracts.add_argument("action", choices=["write", "check"])

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from pulse.local.layout import STACK_NAME, LocalLayout
@@ -25,9 +26,18 @@ def _database() -> Any:
 def _dev(args: argparse.Namespace) -> int:
     from pulse.local.dev import DevOptions, run_dev
 
-    options = DevOptions(devices=args.devices, simulator=not args.no_sim, sim_args=list(args.sim_arg),
-                         gateway_port=args.port, mqtt_port=args.mqtt_port, redeploy=args.redeploy)
-    return run_dev(_layout(), options)
+    layout = _layout()
+    if args.state_dir:  # a second, independent platform (the e2e process test runs one beside yours)
+        layout = LocalLayout(repo_root=layout.repo_root, root=Path(args.state_dir).resolve())
+    options = DevOptions(
+        devices=args.devices,
+        simulator=not args.no_sim,
+        sim_args=list(args.sim_arg),
+        gateway_port=args.port,
+        mqtt_port=args.mqtt_port,
+        redeploy=args.redeploy,
+    )
+    return run_dev(layout, options)
 
 
 def _db_start(_: argparse.Namespace) -> int:
@@ -87,8 +97,9 @@ def _stack(args: argparse.Namespace) -> int:
     started = time.monotonic()
     result = deploy.deploy(layout, running.endpoint, force=args.force)
     template = layout.cdk_out / f"{STACK_NAME}.template.json"
-    gaps.apply_fixes(emulator.MINISTACK_VERSION, running.endpoint,
-                     template if result.action in ("created", "updated") else None)
+    gaps.apply_fixes(
+        emulator.MINISTACK_VERSION, running.endpoint, template if result.action in ("created", "updated") else None
+    )
     deploy.point_database_secret(running.endpoint, result.outputs, _database().url)
     print(f"{STACK_NAME}: {result.action} in {time.monotonic() - started:.1f} s")
     return 0
@@ -126,11 +137,13 @@ def _logs(args: argparse.Namespace) -> int:
 def add_db_commands(db: Any) -> None:
     """``pulse db start|stop|psql|reset`` next to the existing ``pulse db migrate``."""
     db.add_parser("start", help="start the local PostgreSQL cluster (.pulse/pg) and migrate").set_defaults(
-        run=_db_start)
+        run=_db_start
+    )
     db.add_parser("stop", help="stop the local cluster").set_defaults(run=_db_stop)
     db.add_parser("reset", help="drop and recreate the local database, migrated and empty").set_defaults(run=_db_reset)
-    psql = db.add_parser("psql", help="psql on the local database; extra arguments go to psql",
-                         prefix_chars="+")  # so that `pulse db psql -c "..."` passes -c through
+    psql = db.add_parser(
+        "psql", help="psql on the local database; extra arguments go to psql", prefix_chars="+"
+    )  # so that `pulse db psql -c "..."` passes -c through
     psql.add_argument("psql_args", nargs=argparse.REMAINDER)
     psql.set_defaults(run=_db_psql)
 
@@ -139,11 +152,17 @@ def add_commands(commands: Any) -> None:
     dev = commands.add_parser("dev", help="run the whole platform locally (Ctrl-C stops it)")
     dev.add_argument("--devices", type=int, default=25, help="simulated devices to provision and run (default 25)")
     dev.add_argument("--no-sim", action="store_true", help="provision the devices but do not start the simulator")
-    dev.add_argument("--sim-arg", action="append", default=[], metavar="ARG",
-                     help="extra simulator argument, repeatable (e.g. --sim-arg=--rate --sim-arg=10/s)")
+    dev.add_argument(
+        "--sim-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="extra simulator argument, repeatable (e.g. --sim-arg=--rate --sim-arg=10/s)",
+    )
     dev.add_argument("--port", type=int, default=4566, help="emulator port (default 4566, or a free one)")
     dev.add_argument("--mqtt-port", type=int, default=8883, help="MQTT mTLS port (default 8883, or a free one)")
     dev.add_argument("--redeploy", action="store_true", help="synthesize and deploy even if sources are unchanged")
+    dev.add_argument("--state-dir", help="state folder instead of .pulse/ (a second, independent platform)")
     dev.set_defaults(run=_dev)
 
     stack = commands.add_parser("stack", help="the local stack in the running emulator")
@@ -151,8 +170,9 @@ def add_commands(commands: Any) -> None:
     stack.add_argument("--force", action="store_true", help="deploy even if sources are unchanged")
     stack.set_defaults(run=_stack)
 
-    sim = commands.add_parser("sim", help="run the device simulator (arguments go to pulse_sim)",
-                              prefix_chars="+", add_help=False)
+    sim = commands.add_parser(
+        "sim", help="run the device simulator (arguments go to pulse_sim)", prefix_chars="+", add_help=False
+    )
     sim.add_argument("sim_args", nargs=argparse.REMAINDER)
     sim.set_defaults(run=_sim)
 

@@ -11,6 +11,7 @@ does not pay for a synth.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -53,8 +54,11 @@ def source_fingerprint(repo_root: Path) -> str:
     digest = hashlib.sha256(f"{STAGE}:host:{MINISTACK_VERSION}:{sys.version_info[:2]}".encode())
     paths: set[Path] = set()
     for pattern in SOURCE_GLOBS:
-        paths.update(p for p in repo_root.glob(pattern)
-                     if p.is_file() and not _IGNORED_PARTS.intersection(p.parts) and p.suffix != ".pyc")
+        paths.update(
+            p
+            for p in repo_root.glob(pattern)
+            if p.is_file() and not _IGNORED_PARTS.intersection(p.parts) and p.suffix != ".pyc"
+        )
     for path in sorted(paths):
         digest.update(path.relative_to(repo_root).as_posix().encode())
         digest.update(path.read_bytes())
@@ -70,11 +74,30 @@ def synthesize(layout: LocalLayout) -> Path:
     env["CDK_OUTDIR"] = str(layout.cdk_out)
     result = subprocess.run(
         [sys.executable, str(repo / "cdk" / "app.py"), "-c", f"stage={STAGE}", "-c", "pulse:layer_platform=host"],
-        cwd=repo, env=env, capture_output=True, text=True, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     template = layout.cdk_out / f"{STACK_NAME}.template.json"
     if result.returncode != 0 or not template.is_file():
         raise DeployError(f"synthesis failed (exit {result.returncode}):\n{(result.stderr or result.stdout)[-4000:]}")
+    return template
+
+
+def _synthesized_for(layout: LocalLayout, fingerprint: str) -> Path:
+    """The template in ``cdk.out`` when it was synthesized from these sources, else a fresh synth.
+
+    Spares the synth when only the emulator's state is new (wiped state, ``pulse stack destroy``).
+    """
+    marker = layout.cdk_out / "pulse-fingerprint"
+    template = layout.cdk_out / f"{STACK_NAME}.template.json"
+    if template.is_file() and marker.is_file() and marker.read_text() == fingerprint:
+        return template
+    marker.unlink(missing_ok=True)
+    template = synthesize(layout)
+    marker.write_text(fingerprint)
     return template
 
 
@@ -142,7 +165,8 @@ def bootstrap(endpoint: str) -> Any:
     except ClientError:
         s3.create_bucket(Bucket=BOOTSTRAP_BUCKET)
     boto_client("ssm", endpoint).put_parameter(
-        Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True)
+        Name=BOOTSTRAP_VERSION_PARAMETER, Value=BOOTSTRAP_VERSION, Type="String", Overwrite=True
+    )
     return s3
 
 
@@ -170,7 +194,7 @@ def deploy(layout: LocalLayout, endpoint: str, *, force: bool = False) -> Deploy
     if not force and healthy and previous.get("fingerprint") == fingerprint and current is not None:
         return DeployResult(stack_outputs(current), "skipped", time.monotonic() - started)
 
-    template_path = synthesize(layout)
+    template_path = _synthesized_for(layout, fingerprint)
     body = template_path.read_text()
     template_hash = hashlib.sha256(body.encode()).hexdigest()
     s3 = bootstrap(endpoint)
@@ -178,10 +202,13 @@ def deploy(layout: LocalLayout, endpoint: str, *, force: bool = False) -> Deploy
     if not force and healthy and current is not None and previous.get("template_hash") == template_hash:
         action, outputs = "unchanged", stack_outputs(current)
     else:
-        action, outputs = _create_or_update(endpoint, template_url, exists=current is not None,
-                                            failed=current is not None and not healthy)
-    layout.write_json(layout.deployed_file, {"fingerprint": fingerprint, "template_hash": template_hash,
-                                             "outputs": outputs, "deployed_at": time.time()})
+        action, outputs = _create_or_update(
+            endpoint, template_url, exists=current is not None, failed=current is not None and not healthy
+        )
+    layout.write_json(
+        layout.deployed_file,
+        {"fingerprint": fingerprint, "template_hash": template_hash, "outputs": outputs, "deployed_at": time.time()},
+    )
     return DeployResult(outputs, action, time.monotonic() - started)
 
 
@@ -192,8 +219,11 @@ def _create_or_update(endpoint: str, template_url: str, *, exists: bool, failed:
     if failed:  # a stack stuck in CREATE_FAILED/ROLLBACK_COMPLETE cannot be updated: start over
         destroy_stack(endpoint)
         exists = False
-    arguments = {"StackName": STACK_NAME, "TemplateURL": template_url,
-                 "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]}
+    arguments = {
+        "StackName": STACK_NAME,
+        "TemplateURL": template_url,
+        "Capabilities": ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+    }
     if not exists:
         cfn.create_stack(**arguments)
         action = "created"
@@ -218,16 +248,18 @@ def _wait_for_stack(cfn: Any, timeout_s: float = 300) -> dict[str, Any]:
         if status in ("CREATE_COMPLETE", "UPDATE_COMPLETE"):
             return dict(stack)
         if status.endswith(("_FAILED", "ROLLBACK_COMPLETE")):
-            raise DeployError(f"{STACK_NAME}: {status}: {stack.get('StackStatusReason', '')}\n"
-                              + _failed_events(cfn))
+            raise DeployError(f"{STACK_NAME}: {status}: {stack.get('StackStatusReason', '')}\n" + _failed_events(cfn))
         time.sleep(_STACK_POLL_S)
     raise DeployError(f"{STACK_NAME} did not finish deploying within {timeout_s:.0f} s")
 
 
 def _failed_events(cfn: Any) -> str:
     events = cfn.describe_stack_events(StackName=STACK_NAME).get("StackEvents", [])
-    failed = [f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
-              for e in events if str(e.get("ResourceStatus", "")).endswith("FAILED")]
+    failed = [
+        f"  {e['LogicalResourceId']}: {e.get('ResourceStatusReason', '')}"
+        for e in events
+        if str(e.get("ResourceStatus", "")).endswith("FAILED")
+    ]
     return "\n".join(failed[:20])
 
 
@@ -245,11 +277,10 @@ def destroy_stack(endpoint: str) -> None:
         if stack is None or stack.get("StackStatus") == "DELETE_COMPLETE":
             break
         time.sleep(_STACK_POLL_S)
-    try:
+    with contextlib.suppress(ClientError):
         boto_client("secretsmanager", endpoint).delete_secret(
-            SecretId=f"pulse/{STAGE}/database-url", ForceDeleteWithoutRecovery=True)
-    except ClientError:
-        pass
+            SecretId=f"pulse/{STAGE}/database-url", ForceDeleteWithoutRecovery=True
+        )
 
 
 def point_database_secret(endpoint: str, outputs: dict[str, str], database_url: str) -> bool:

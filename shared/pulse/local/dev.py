@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -28,7 +27,7 @@ from pulse.local.seed import DEFAULT_DEVICE_COUNT, DEMO_TENANT, Broker, seed
 from pulse.platform.aws.iot import IotRegistry
 from pulse.settings import get_settings
 
-SIM_QUERY = 'select device_id, count(*) from telemetry group by 1 order by 1'
+SIM_QUERY = "select device_id, count(*) from telemetry group by 1 order by 1"
 EMULATOR_STOP_TIMEOUT_S = 20.0  # state is written on the way out (~2 s; more with many Lambdas warm)
 
 
@@ -42,7 +41,7 @@ class DevOptions:
     redeploy: bool = False
 
 
-class Stop(Exception):  # noqa: N818 - a control-flow signal, not an error
+class Stop(Exception):
     """SIGINT/SIGTERM arrived."""
 
 
@@ -87,8 +86,9 @@ class Running:
     def read(cls, layout: LocalLayout) -> Running:
         data = layout.read_json(layout.run_file)
         try:
-            running = cls(str(data["endpoint"]), int(data["gateway_port"]), int(data["mqtt_port"]),
-                          int(data["launcher_pid"]))
+            running = cls(
+                str(data["endpoint"]), int(data["gateway_port"]), int(data["mqtt_port"]), int(data["launcher_pid"])
+            )
         except (KeyError, TypeError, ValueError):
             running = None
         if running is None or not alive(running.launcher_pid) or emulator.health(running.endpoint) is None:
@@ -117,26 +117,38 @@ class DevPlatform:
         t = self._step("PostgreSQL")
         self.started_database = self.database.start()
         applied = self.database.migrate()
-        self.say(f"    {'external ' if self.database.external else ''}database ready"
-                 f"{f', applied migrations {applied}' if applied else ''} ({time.monotonic() - t:.1f} s)")
+        self.say(
+            f"    {'external ' if self.database.external else ''}database ready"
+            f"{f', applied migrations {applied}' if applied else ''} ({time.monotonic() - t:.1f} s)"
+        )
 
     def start_emulator(self) -> None:
         t = self._step(f"ministack {emulator.MINISTACK_VERSION}")
         python = emulator.ensure_installed(self.layout.ministack_venv, self.layout.repo_root)
         host = f"{sys.version_info.major}.{sys.version_info.minor}"
         if (found := emulator.interpreter_version(python)) != host:
-            raise emulator.EmulatorError(f"ministack's venv runs Python {found} but the host layer is built for "
-                                         f"{host}: delete .pulse/ministack/venv")
+            raise emulator.EmulatorError(
+                f"ministack's venv runs Python {found} but the host layer is built for "
+                f"{host}: delete .pulse/ministack/venv"
+            )
         gateway = remembered_port(self.layout, "gateway", self.options.gateway_port)
         mqtt = remembered_port(self.layout, "mqtt", self.options.mqtt_port)
         self.config = config = emulator.default_config(self.layout, gateway, mqtt)
         emulator.prepare(config)
-        child = self.supervisor.start("ministack", emulator.start_command(python), log_file=config.log_file,
-                                      env=config.environment(), cwd=self.layout.ministack,
-                                      stop_signal=signal.SIGINT, stop_timeout_s=EMULATOR_STOP_TIMEOUT_S)
+        child = self.supervisor.start(
+            "ministack",
+            emulator.start_command(python),
+            log_file=config.log_file,
+            env=config.environment(),
+            cwd=self.layout.ministack,
+            stop_signal=signal.SIGINT,
+            stop_timeout_s=EMULATOR_STOP_TIMEOUT_S,
+        )
         emulator.wait_ready(config, alive=child.running)
-        self.layout.write_json(self.layout.run_file, {"endpoint": config.endpoint, "gateway_port": gateway,
-                                                      "mqtt_port": mqtt, "launcher_pid": os.getpid()})
+        self.layout.write_json(
+            self.layout.run_file,
+            {"endpoint": config.endpoint, "gateway_port": gateway, "mqtt_port": mqtt, "launcher_pid": os.getpid()},
+        )
         self.say(f"    listening on {config.endpoint}, MQTT mTLS on {mqtt} ({time.monotonic() - t:.1f} s)")
 
     def deploy_stack(self) -> None:
@@ -145,8 +157,11 @@ class DevPlatform:
         result = deploy.deploy(self.layout, self.config.endpoint, force=self.options.redeploy)
         self.outputs = result.outputs
         template = self.layout.cdk_out / f"{STACK_NAME}.template.json"
-        fixed = gaps.apply_fixes(emulator.MINISTACK_VERSION, self.config.endpoint,
-                                 template if result.action in ("created", "updated") else None)
+        fixed = gaps.apply_fixes(
+            emulator.MINISTACK_VERSION,
+            self.config.endpoint,
+            template if result.action in ("created", "updated") else None,
+        )
         deploy.point_database_secret(self.config.endpoint, self.outputs, self.database.url)
         self.say(f"    {result.action}{f', gap fixes {fixed}' if fixed else ''} ({time.monotonic() - t:.1f} s)")
 
@@ -154,11 +169,18 @@ class DevPlatform:
         assert self.config is not None
         t = self._step(f"seed: tenant {DEMO_TENANT!r}, {self.options.devices} devices")
         broker = Broker(host="localhost", port=self.config.mqtt_port, ca_pem=emulator.fetch_ca(self.config.endpoint))
-        report = seed(IotRegistry(emulator.boto_client("iot", self.config.endpoint)), self.database.url,
-                      policy_name=self.outputs["DevicePolicyName"], broker=broker, devices_dir=self.layout.devices,
-                      device_count=self.options.devices)
-        self.say(f"    {len(report.devices)} devices, {len(report.provisioned)} newly provisioned "
-                 f"({time.monotonic() - t:.1f} s)")
+        report = seed(
+            IotRegistry(emulator.boto_client("iot", self.config.endpoint)),
+            self.database.url,
+            policy_name=self.outputs["DevicePolicyName"],
+            broker=broker,
+            devices_dir=self.layout.devices,
+            device_count=self.options.devices,
+        )
+        self.say(
+            f"    {len(report.devices)} devices, {len(report.provisioned)} newly provisioned "
+            f"({time.monotonic() - t:.1f} s)"
+        )
 
     def start_simulator(self) -> None:
         if not self.options.simulator:
@@ -166,11 +188,26 @@ class DevPlatform:
         if importlib.util.find_spec("pulse_sim") is None:
             self.say("    simulator (pulse_sim) is not installed: skipped")
             return
-        argv = [sys.executable, "-m", "pulse_sim", "--credentials", str(self.layout.devices),
-                "--devices", str(self.options.devices), *self.options.sim_args]
+        argv = [
+            sys.executable,
+            "-m",
+            "pulse_sim",
+            "--credentials",
+            str(self.layout.devices),
+            "--devices",
+            str(self.options.devices),
+            *self.options.sim_args,
+        ]
         env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
-        self.supervisor.start("sim", argv, log_file=self.layout.log("sim"), env=env, cwd=self.layout.repo_root,
-                              stop_signal=signal.SIGINT, stop_timeout_s=10)
+        self.supervisor.start(
+            "sim",
+            argv,
+            log_file=self.layout.log("sim"),
+            env=env,
+            cwd=self.layout.repo_root,
+            stop_signal=signal.SIGINT,
+            stop_timeout_s=10,
+        )
 
     def start(self) -> None:
         for folder in (self.layout.root, self.layout.logs):
@@ -217,8 +254,9 @@ class DevPlatform:
         while True:
             for child in self.supervisor.exited():
                 if child.name == "ministack":
-                    raise emulator.EmulatorError(f"ministack exited (status {child.process.returncode}); "
-                                                 f"see {child.log_file}")
+                    raise emulator.EmulatorError(
+                        f"ministack exited (status {child.process.returncode}); see {child.log_file}"
+                    )
                 if child.name not in reported:
                     reported.add(child.name)
                     self.say(f"{child.name} exited with status {child.process.returncode}; see {child.log_file}")

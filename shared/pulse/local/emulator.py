@@ -78,24 +78,38 @@ def ensure_installed(venv: Path, repo_root: Path, python: str = sys.executable) 
     uv = _find_uv(repo_root)
     try:
         if uv:
-            subprocess.run([uv, "venv", "--quiet", "--python", python, str(venv)], check=True,
-                           capture_output=True, text=True)
-            subprocess.run([uv, "pip", "install", "--quiet", "--python", str(venv_python(venv)),
-                            MINISTACK_REQUIREMENT], check=True, capture_output=True, text=True)
+            subprocess.run(
+                [uv, "venv", "--quiet", "--python", python, str(venv)], check=True, capture_output=True, text=True
+            )
+            subprocess.run(
+                [uv, "pip", "install", "--quiet", "--python", str(venv_python(venv)), MINISTACK_REQUIREMENT],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
         else:
             subprocess.run([python, "-m", "venv", str(venv)], check=True, capture_output=True, text=True)
-            subprocess.run([str(venv_python(venv)), "-m", "pip", "install", "--quiet", MINISTACK_REQUIREMENT],
-                           check=True, capture_output=True, text=True)
+            subprocess.run(
+                [str(venv_python(venv)), "-m", "pip", "install", "--quiet", MINISTACK_REQUIREMENT],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
     except subprocess.CalledProcessError as exc:
-        raise EmulatorError(f"could not install {MINISTACK_REQUIREMENT} into {venv}: {exc.stderr.strip()[-2000:]}"
-                            ) from exc
+        raise EmulatorError(
+            f"could not install {MINISTACK_REQUIREMENT} into {venv}: {exc.stderr.strip()[-2000:]}"
+        ) from exc
     marker.write_text(MINISTACK_REQUIREMENT + "\n")
     return venv_python(venv)
 
 
 def interpreter_version(python: Path) -> str:
-    out = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                         check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip()
 
 
@@ -117,25 +131,30 @@ class EmulatorConfig:
 
     def environment(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """The emulator's environment: the host's, minus anything that would leak into Lambdas."""
-        env = {k: v for k, v in (base if base is not None else os.environ).items()
-               if not k.startswith(("PULSE_", "AWS_", "VIRTUAL_ENV", "PYTHON", "CDK_"))}
+        env = {
+            k: v
+            for k, v in (base if base is not None else os.environ).items()
+            if not k.startswith(("PULSE_", "AWS_", "VIRTUAL_ENV", "PYTHON", "CDK_"))
+        }
         path = env.get("PATH", "/usr/bin:/bin")
         if self.node_bin is not None:
             path = f"{self.node_bin}{os.pathsep}{path}"
-        env.update({
-            "PATH": path,
-            "GATEWAY_PORT": str(self.gateway_port),
-            "IOT_MTLS_PORT": str(self.mqtt_port),
-            "MINISTACK_ACCOUNT_ID": ACCOUNT_ID,
-            "MINISTACK_REGION": REGION,
-            "PERSIST_STATE": "1",
-            "S3_PERSIST": "1",
-            "STATE_DIR": str(self.state_dir),
-            "TMPDIR": str(self.tmp_dir),
-            "AUTH": "true" if self.auth else "false",
-            "LOG_LEVEL": "INFO",
-            **FAKE_CREDENTIALS,
-        })
+        env.update(
+            {
+                "PATH": path,
+                "GATEWAY_PORT": str(self.gateway_port),
+                "IOT_MTLS_PORT": str(self.mqtt_port),
+                "MINISTACK_ACCOUNT_ID": ACCOUNT_ID,
+                "MINISTACK_REGION": REGION,
+                "PERSIST_STATE": "1",
+                "S3_PERSIST": "1",
+                "STATE_DIR": str(self.state_dir),
+                "TMPDIR": str(self.tmp_dir),
+                "AUTH": "true" if self.auth else "false",
+                "LOG_LEVEL": "INFO",
+                **FAKE_CREDENTIALS,
+            }
+        )
         return env
 
 
@@ -174,16 +193,20 @@ def wait_ready(config: EmulatorConfig, alive: Any = None, timeout_s: float = 60.
             check_version(str(state.get("version")))
             return state
         time.sleep(0.1)
-    raise EmulatorError(f"ministack did not become ready on {config.endpoint} within {timeout_s:.0f} s; "
-                        f"see {config.log_file}:\n{_tail(config.log_file)}")
+    raise EmulatorError(
+        f"ministack did not become ready on {config.endpoint} within {timeout_s:.0f} s; "
+        f"see {config.log_file}:\n{_tail(config.log_file)}"
+    )
 
 
 def check_version(running: str) -> None:
     """Every gap fix in ``pulse.local.gaps`` was measured on one version: another one is an error."""
     if running != MINISTACK_VERSION:
-        raise EmulatorError(f"ministack {running} is running, Pulse's local target is pinned to {MINISTACK_VERSION}: "
-                            "its emulator gap fixes are verified for that version only. Delete "
-                            ".pulse/ministack/venv to reinstall the pinned version.")
+        raise EmulatorError(
+            f"ministack {running} is running, Pulse's local target is pinned to {MINISTACK_VERSION}: "
+            "its emulator gap fixes are verified for that version only. Delete "
+            ".pulse/ministack/venv to reinstall the pinned version."
+        )
 
 
 def fetch_ca(endpoint: str) -> str:

@@ -28,9 +28,11 @@ class Gap:
 
 def _restore_cors(endpoint: str, template: dict[str, Any]) -> None:
     """CORS from the template is ignored on first deploy: put it again with ``update_api``."""
-    apis = {r["Properties"].get("Name"): r["Properties"]["CorsConfiguration"]
-            for r in template.get("Resources", {}).values()
-            if r.get("Type") == "AWS::ApiGatewayV2::Api" and "CorsConfiguration" in r.get("Properties", {})}
+    apis = {
+        r["Properties"].get("Name"): r["Properties"]["CorsConfiguration"]
+        for r in template.get("Resources", {}).values()
+        if r.get("Type") == "AWS::ApiGatewayV2::Api" and "CorsConfiguration" in r.get("Properties", {})
+    }
     if not apis:
         return
     client = boto_client("apigatewayv2", endpoint)
@@ -40,28 +42,56 @@ def _restore_cors(endpoint: str, template: dict[str, Any]) -> None:
 
 
 GAPS: tuple[Gap, ...] = (
-    Gap("lambda-interpreter", "Lambdas run on the emulator's own interpreter and can import its packages",
-        "ministack runs from its own virtualenv (.pulse/ministack/venv) on the host layer's Python version"),
-    Gap("gateway-port", "the Lambda endpoint and JWKS fetch assume port 4566",
-        "GATEWAY_PORT is always set to the port actually used"),
-    Gap("tmpdir", "Lambda worker folders under TMPDIR are never removed",
-        "TMPDIR is .pulse/tmp, emptied on every start"),
-    Gap("http-api-url", "the DeviceHttpApiUrl output names the AWS host (<api>.execute-api.<region>.amazonaws.com)",
-        "the launcher prints the emulator address http://127.0.0.1:<port>/_aws/execute-api/<api>/$default/"),
-    Gap("cors", "CORS settings of an HTTP API are ignored on first deploy (preflight 403)",
+    Gap(
+        "lambda-interpreter",
+        "Lambdas run on the emulator's own interpreter and can import its packages",
+        "ministack runs from its own virtualenv (.pulse/ministack/venv) on the host layer's Python version",
+    ),
+    Gap(
+        "gateway-port",
+        "the Lambda endpoint and JWKS fetch assume port 4566",
+        "GATEWAY_PORT is always set to the port actually used",
+    ),
+    Gap(
+        "tmpdir", "Lambda worker folders under TMPDIR are never removed", "TMPDIR is .pulse/tmp, emptied on every start"
+    ),
+    Gap(
+        "http-api-url",
+        "the DeviceHttpApiUrl output names the AWS host (<api>.execute-api.<region>.amazonaws.com)",
+        "the launcher prints the emulator address http://127.0.0.1:<port>/_aws/execute-api/<api>/$default/",
+    ),
+    Gap(
+        "cors",
+        "CORS settings of an HTTP API are ignored on first deploy (preflight 403)",
         "after each deploy the template's CorsConfiguration is put again with apigatewayv2.update_api",
-        _restore_cors),
-    Gap("secret-ref", "a secret's Ref gives its name, not its ARN",
-        "harmless with AUTH=false (the local default); DatabaseSecretArn is used as a SecretId either way"),
-    Gap("policy-enforcement", "IoT policies are evaluated only with AUTH=true (which also turns on IAM checks)",
+        _restore_cors,
+    ),
+    Gap(
+        "secret-ref",
+        "a secret's Ref gives its name, not its ARN",
+        "harmless with AUTH=false (the local default); DatabaseSecretArn is used as a SecretId either way",
+    ),
+    Gap(
+        "policy-enforcement",
+        "IoT policies are evaluated only with AUTH=true (which also turns on IAM checks)",
         "AUTH=false locally; the ingest Lambda's topic-vs-client check quarantines another device's topic "
-        "as topic_mismatch (the e2e suite asserts it)"),
-    Gap("sqs-batch", "SQS batches are capped at 10 and MaximumBatchingWindowInSeconds is ignored",
-        "nothing to fix; no test asserts batch sizes end to end"),
-    Gap("handler-error-name", "every Python exception reaches Step Functions as Runtime.HandlerError",
-        "not used yet (no state machine in the stack); the delivery issue must keep Retry/Catch off custom names"),
-    Gap("bucket-deployment", "BucketDeployment needs the AWS CLI inside a Lambda",
-        "not used yet; the portal will be uploaded with boto3 by the launcher"),
+        "as topic_mismatch (the e2e suite asserts it)",
+    ),
+    Gap(
+        "sqs-batch",
+        "SQS batches are capped at 10 and MaximumBatchingWindowInSeconds is ignored",
+        "nothing to fix; no test asserts batch sizes end to end",
+    ),
+    Gap(
+        "handler-error-name",
+        "every Python exception reaches Step Functions as Runtime.HandlerError",
+        "not used yet (no state machine in the stack); the delivery issue must keep Retry/Catch off custom names",
+    ),
+    Gap(
+        "bucket-deployment",
+        "BucketDeployment needs the AWS CLI inside a Lambda",
+        "not used yet; the portal will be uploaded with boto3 by the launcher",
+    ),
 )
 
 
@@ -75,8 +105,10 @@ def http_api_local_url(endpoint: str, aws_url: str) -> str:
 def apply_fixes(version: str, endpoint: str, template_path: Path | None) -> list[str]:
     """Run every fix after a deploy; returns the keys applied. Another version is an error."""
     if version != MEASURED_ON:
-        raise EmulatorError(f"the local gap fixes were measured on ministack {MEASURED_ON}, not {version}: "
-                            "re-check each entry of pulse.local.gaps.GAPS before changing the pin")
+        raise EmulatorError(
+            f"the local gap fixes were measured on ministack {MEASURED_ON}, not {version}: "
+            "re-check each entry of pulse.local.gaps.GAPS before changing the pin"
+        )
     if template_path is None or not template_path.is_file():
         return []
     template = json.loads(template_path.read_text())

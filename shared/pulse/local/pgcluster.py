@@ -36,8 +36,10 @@ def find_pg_bin() -> Path:
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(os.path.realpath(on_path)).parent
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
-                        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0)
+    candidates = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+        key=lambda p: int(Path(p).parent.parent.name) if Path(p).parent.parent.name.isdigit() else 0,
+    )
     if candidates:
         return Path(candidates[-1]).parent
     raise ConfigurationError(
@@ -84,9 +86,22 @@ class PgCluster:
         self._chown_for_server(self.datadir)
         os.chmod(self.datadir, 0o700)
         subprocess.run(
-            self._as_owner([str(bin_dir / "initdb"), "-D", str(self.datadir), "-U", "pulse",
-                            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"]),
-            check=True, capture_output=True, text=True,
+            self._as_owner(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(self.datadir),
+                    "-U",
+                    "pulse",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            text=True,
         )
         conf = dict(_FAST_SETTINGS) if self.fast else {"timezone": "UTC"}
         conf.update({"listen_addresses": "'127.0.0.1'", "unix_socket_directories": f"'{self.datadir}'"})
@@ -98,8 +113,12 @@ class PgCluster:
         return (self.datadir / "postmaster.pid").exists() and self._pg_ctl("status").returncode == 0
 
     def _pg_ctl(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self._as_owner([str(find_pg_bin() / "pg_ctl"), "-D", str(self.datadir), *args]),
-                              capture_output=True, text=True, check=False)
+        return subprocess.run(
+            self._as_owner([str(find_pg_bin() / "pg_ctl"), "-D", str(self.datadir), *args]),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
 
     def start(self, timeout_s: float = 30) -> None:
         if not self.initialized():

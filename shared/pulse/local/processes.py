@@ -8,6 +8,7 @@ descendants is still there after a grace period.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -76,14 +77,30 @@ class Child:
 class Supervisor:
     children: list[Child] = field(default_factory=list)
 
-    def start(self, name: str, argv: list[str], *, log_file: Path, env: dict[str, str] | None = None,
-              cwd: Path | None = None, stop_signal: int = signal.SIGTERM, stop_timeout_s: float = 10.0) -> Child:
+    def start(
+        self,
+        name: str,
+        argv: list[str],
+        *,
+        log_file: Path,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        stop_signal: int = signal.SIGTERM,
+        stop_timeout_s: float = 10.0,
+    ) -> Child:
         log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(log_file, "ab") as log:
             log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {name}: {' '.join(argv)}\n".encode())
             log.flush()
-            process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       env=env, cwd=cwd, start_new_session=True)
+            process = subprocess.Popen(
+                argv,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
         child = Child(name, process, log_file, stop_signal, stop_timeout_s)
         self.children.append(child)
         return child
@@ -95,25 +112,17 @@ class Supervisor:
         """Stop one child and everything it started; never leaves a process behind."""
         tree = descendants(child.pid) | {child.pid}
         if child.running():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(child.pid, child.stop_signal)
-            except ProcessLookupError:
-                pass
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 child.process.wait(timeout=child.stop_timeout_s)
-            except subprocess.TimeoutExpired:
-                pass
         tree |= descendants(child.pid) if child.running() else set()
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)  # the session's process group: its workers
-        except (ProcessLookupError, PermissionError):
-            pass
         for pid in tree:
             if alive(pid):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
         child.process.wait()
         if child in self.children:
             self.children.remove(child)

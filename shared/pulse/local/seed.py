@@ -80,8 +80,9 @@ def _usable_certificate(iot: IotRegistry, folder: Path, known: dict[str, Any], t
     return certificate_arn in iot.thing_principals(thing)
 
 
-def provision_device(iot: IotRegistry, *, tenant_id: str, device_id: str, policy_name: str, broker: Broker,
-                     devices_dir: Path) -> tuple[dict[str, Any], bool]:
+def provision_device(
+    iot: IotRegistry, *, tenant_id: str, device_id: str, policy_name: str, broker: Broker, devices_dir: Path
+) -> tuple[dict[str, Any], bool]:
     """Thing + certificate + policy for one device, credentials on disk; returns (device.json, new?)."""
     thing = thing_name(tenant_id, device_id)
     iot.ensure_thing(thing, {"tenant_id": tenant_id, "device_id": device_id})
@@ -133,8 +134,16 @@ def upsert_device(conn: psycopg.Connection[Any], record: dict[str, Any]) -> None
     )
 
 
-def seed(iot: IotRegistry, database_url: str, *, policy_name: str, broker: Broker, devices_dir: Path,
-         tenant_id: str = DEMO_TENANT, device_count: int = DEFAULT_DEVICE_COUNT) -> SeedReport:
+def seed(
+    iot: IotRegistry,
+    database_url: str,
+    *,
+    policy_name: str,
+    broker: Broker,
+    devices_dir: Path,
+    tenant_id: str = DEMO_TENANT,
+    device_count: int = DEFAULT_DEVICE_COUNT,
+) -> SeedReport:
     devices_dir.mkdir(parents=True, exist_ok=True)
     ca_file = devices_dir / "ca.pem"
     if not ca_file.is_file() or ca_file.read_text() != broker.ca_pem:
@@ -143,8 +152,14 @@ def seed(iot: IotRegistry, database_url: str, *, policy_name: str, broker: Broke
     with psycopg.connect(database_url, autocommit=True) as conn:
         upsert_tenant(conn, tenant_id, DEMO_TENANT_NAME)
         for device_id in simulator_device_ids(device_count):
-            record, fresh = provision_device(iot, tenant_id=tenant_id, device_id=device_id, policy_name=policy_name,
-                                             broker=broker, devices_dir=devices_dir)
+            record, fresh = provision_device(
+                iot,
+                tenant_id=tenant_id,
+                device_id=device_id,
+                policy_name=policy_name,
+                broker=broker,
+                devices_dir=devices_dir,
+            )
             upsert_device(conn, record)
             report.devices.append(device_id)
             if fresh:

@@ -85,12 +85,18 @@ class IotRegistry:
         try:
             thing = self.describe_thing(name)
         except ThingNotFound:
-            created = self._call(f"create thing {name}", "create_thing", thingName=name,
-                                 attributePayload={"attributes": attributes})
+            created = self._call(
+                f"create thing {name}", "create_thing", thingName=name, attributePayload={"attributes": attributes}
+            )
             return Thing(name=name, arn=str(created["thingArn"]), attributes=dict(attributes))
         if any(thing.attributes.get(k) != v for k, v in attributes.items()):
-            self._call(f"update thing {name}", "update_thing", ThingNotFound, thingName=name,
-                       attributePayload={"attributes": attributes, "merge": True})
+            self._call(
+                f"update thing {name}",
+                "update_thing",
+                ThingNotFound,
+                thingName=name,
+                attributePayload={"attributes": attributes, "merge": True},
+            )
             thing = Thing(name=name, arn=thing.arn, attributes={**thing.attributes, **attributes})
         return thing
 
@@ -105,28 +111,58 @@ class IotRegistry:
         )
 
     def certificate_status(self, certificate_id: str) -> str:
-        described = self._call(f"describe certificate {certificate_id}", "describe_certificate",
-                               CertificateNotFound, certificateId=certificate_id)
+        described = self._call(
+            f"describe certificate {certificate_id}",
+            "describe_certificate",
+            CertificateNotFound,
+            certificateId=certificate_id,
+        )
         return str(described["certificateDescription"]["status"])
 
     def attach(self, *, thing_name: str, certificate_arn: str, policy_name: str) -> None:
         """Policy on the certificate, certificate on the thing (both idempotent on AWS)."""
-        self._call(f"attach policy {policy_name}", "attach_policy", PolicyNotFound,
-                   policyName=policy_name, target=certificate_arn)
-        self._call(f"attach {certificate_arn} to {thing_name}", "attach_thing_principal", ThingNotFound,
-                   thingName=thing_name, principal=certificate_arn)
+        self._call(
+            f"attach policy {policy_name}",
+            "attach_policy",
+            PolicyNotFound,
+            policyName=policy_name,
+            target=certificate_arn,
+        )
+        self._call(
+            f"attach {certificate_arn} to {thing_name}",
+            "attach_thing_principal",
+            ThingNotFound,
+            thingName=thing_name,
+            principal=certificate_arn,
+        )
 
     def thing_principals(self, thing_name: str) -> list[str]:
-        listed = self._call(f"list principals of {thing_name}", "list_thing_principals", ThingNotFound,
-                            thingName=thing_name)
+        listed = self._call(
+            f"list principals of {thing_name}", "list_thing_principals", ThingNotFound, thingName=thing_name
+        )
         return [str(p) for p in listed.get("principals", [])]
 
     def revoke_certificate(self, certificate_id: str, certificate_arn: str, thing_name: str | None = None) -> None:
         """Deactivate, detach from the thing and delete a certificate (the revocation path)."""
-        self._call(f"deactivate {certificate_id}", "update_certificate", CertificateNotFound,
-                   certificateId=certificate_id, newStatus="INACTIVE")
+        self._call(
+            f"deactivate {certificate_id}",
+            "update_certificate",
+            CertificateNotFound,
+            certificateId=certificate_id,
+            newStatus="INACTIVE",
+        )
         if thing_name is not None:
-            self._call(f"detach {certificate_id}", "detach_thing_principal", ThingNotFound,
-                       thingName=thing_name, principal=certificate_arn)
-        self._call(f"delete {certificate_id}", "delete_certificate", CertificateNotFound,
-                   certificateId=certificate_id, forceDelete=True)
+            self._call(
+                f"detach {certificate_id}",
+                "detach_thing_principal",
+                ThingNotFound,
+                thingName=thing_name,
+                principal=certificate_arn,
+            )
+        self._call(
+            f"delete {certificate_id}",
+            "delete_certificate",
+            CertificateNotFound,
+            certificateId=certificate_id,
+            forceDelete=True,
+        )
