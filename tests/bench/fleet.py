@@ -31,18 +31,33 @@ def _seed(url: str, n: int, seed: int = 11) -> None:
     now = datetime.now(UTC)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("INSERT INTO tenants (id, name) VALUES (%s, 'Bench')", (TENANT,))
-        conn.execute("INSERT INTO sites (tenant_id, id, name) SELECT %s, 'site-' || g, 'Site ' || g "
-                     "FROM generate_series(0, 199) g", (TENANT,))
-        with conn.cursor().copy("COPY devices (tenant_id, id, name, status, site_id, model, firmware_version, tags, "
-                                "last_seen_at) FROM STDIN") as copy:
+        conn.execute(
+            "INSERT INTO sites (tenant_id, id, name) SELECT %s, 'site-' || g, 'Site ' || g "
+            "FROM generate_series(0, 199) g",
+            (TENANT,),
+        )
+        with conn.cursor().copy(
+            "COPY devices (tenant_id, id, name, status, site_id, model, firmware_version, tags, "
+            "last_seen_at) FROM STDIN"
+        ) as copy:
             for i in range(n):
                 roll = rng.random()
                 status = "active" if roll < 0.93 else ("revoked" if roll < 0.97 else "decommissioned")
                 tags = {"floor": str(rng.randrange(10)), "zone": rng.choice("abcdef")}
                 seen = None if rng.random() < 0.05 else now - timedelta(seconds=rng.randrange(86_400))
-                copy.write_row((TENANT, f"dev-{i:06d}", f"{rng.choice(['pump', 'fan', 'ups', 'meter'])}-{i:06d}",
-                                status, f"site-{rng.randrange(200)}", rng.choice(MODELS), rng.choice(FIRMWARE),
-                                orjson.dumps(tags).decode(), seen))
+                copy.write_row(
+                    (
+                        TENANT,
+                        f"dev-{i:06d}",
+                        f"{rng.choice(['pump', 'fan', 'ups', 'meter'])}-{i:06d}",
+                        status,
+                        f"site-{rng.randrange(200)}",
+                        rng.choice(MODELS),
+                        rng.choice(FIRMWARE),
+                        orjson.dumps(tags).decode(),
+                        seen,
+                    )
+                )
         conn.execute("VACUUM ANALYZE devices")
 
 
@@ -86,5 +101,8 @@ def run(database_url: str, n: int = 100_000, rounds: int = 20) -> list[str]:
     finally:
         db.close()
     p95 = statistics.quantiles(timings, n=20)[18]
-    return [info("fleet_devices", n, "devices"), info("fleet_queries", len(timings), "queries"),
-            Bench("fleet_search_p95_ms", p95, "ms", "<=", 50).line()]
+    return [
+        info("fleet_devices", n, "devices"),
+        info("fleet_queries", len(timings), "queries"),
+        Bench("fleet_search_p95_ms", p95, "ms", "<=", 50).line(),
+    ]

@@ -29,13 +29,16 @@ def test_request_without_a_token_gets_401_problem(api):
     assert response.headers["www-authenticate"].startswith("Bearer")
 
 
-@pytest.mark.parametrize("claims", [
-    {"iss": "https://evil.example/pool"},
-    {"aud": "another-client"},
-    {"exp": int(time.time()) - 10},
-    {"cognito:groups": ["strangers"]},
-    {"token_use": "refresh"},
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": "https://evil.example/pool"},
+        {"aud": "another-client"},
+        {"exp": int(time.time()) - 10},
+        {"cognito:groups": ["strangers"]},
+        {"token_use": "refresh"},
+    ],
+)
 def test_tokens_that_fail_verification_get_401(api, claims):
     token = api.issuer.token(**claims)
     response = api.client.get("/api/v1/sites", headers={"Authorization": f"Bearer {token}"})
@@ -122,8 +125,16 @@ def test_rate_window_is_shared_through_the_database(api, sql):
     from pulse.db import Database
 
     second_db = Database(api.settings.database_url.get_secret_value(), "pulse_app")
-    other.client = TestClient(create_app(ApiServices(settings=api.settings, database=lambda: second_db,
-                                                     verifier=api.verifier, identities=lambda: api.identities)))
+    other.client = TestClient(
+        create_app(
+            ApiServices(
+                settings=api.settings,
+                database=lambda: second_db,
+                verifier=api.verifier,
+                identities=lambda: api.identities,
+            )
+        )
+    )
     assert api.request("GET", "/sites").status_code == 200
     assert other.request("GET", "/sites").status_code == 200
     assert api.request("GET", "/sites").status_code == 429

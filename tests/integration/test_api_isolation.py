@@ -31,8 +31,16 @@ CREATES = [
     ("POST", "/devices/import?dry_run=true", None),
     ("PATCH", "/tenant", {"name": "Renamed"}),
 ]
-LISTS = ["/sites", "/devices", "/devices/counts", "/audit", "/audit/export", "/subscription",
-         "/subscription/events", "/tenant"]
+LISTS = [
+    "/sites",
+    "/devices",
+    "/devices/counts",
+    "/audit",
+    "/audit/export",
+    "/subscription",
+    "/subscription/events",
+    "/tenant",
+]
 
 
 @pytest.fixture
@@ -49,8 +57,13 @@ def api(database_url, aws):
 
 def _send(api, method, path, body, **kwargs):
     if path.startswith("/devices/import"):
-        return api.request(method, path, content=b"id\nz1\n", headers={"content-type": "text/csv",
-                                                                       **kwargs.pop("headers", {})}, **kwargs)
+        return api.request(
+            method,
+            path,
+            content=b"id\nz1\n",
+            headers={"content-type": "text/csv", **kwargs.pop("headers", {})},
+            **kwargs,
+        )
     return api.request(method, path, json=body, headers={"If-Match": '"1"', **kwargs.pop("headers", {})}, **kwargs)
 
 
@@ -61,8 +74,9 @@ def test_tenant_a_gets_404_for_tenant_b_objects(api, sql, method, path, body):
     assert response.status_code == 404, (path, response.json())
     assert response.headers["content-type"] == "application/problem+json"
     assert sql.execute("SELECT count(*), max(updated_at) FROM devices").fetchone() == before
-    assert sql.execute("SELECT count(*) FROM audit_log WHERE tenant_id = 'bravo' AND actor LIKE '%acme%'"
-                       ).fetchone() == (0,)
+    assert sql.execute(
+        "SELECT count(*) FROM audit_log WHERE tenant_id = 'bravo' AND actor LIKE '%acme%'"
+    ).fetchone() == (0,)
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -88,28 +102,41 @@ def test_viewer_reads(api):
 
 @pytest.mark.parametrize(("method", "path", "body"), READS + [("GET", p, None) for p in LISTS])
 def test_operator_reads_are_in_the_operator_audit_log(api, sql, method, path, body):
-    response = api.request(method, path, as_=("operator", None), headers={"X-Pulse-Tenant": "bravo",
-                                                                          "User-Agent": "noc-console/2",
-                                                                          "X-Request-Id": "op-req"})
+    response = api.request(
+        method,
+        path,
+        as_=("operator", None),
+        headers={"X-Pulse-Tenant": "bravo", "User-Agent": "noc-console/2", "X-Request-Id": "op-req"},
+    )
     assert response.status_code == 200, response.json()
-    row = sql.execute("SELECT tenant_id, operator, role, method, path, ip, user_agent, request_id "
-                      "FROM operator_audit ORDER BY id DESC LIMIT 1").fetchone()
+    row = sql.execute(
+        "SELECT tenant_id, operator, role, method, path, ip, user_agent, request_id "
+        "FROM operator_audit ORDER BY id DESC LIMIT 1"
+    ).fetchone()
     assert row[:5] == ("bravo", "operator@pulse.example", "operator", method, "/api/v1" + path)
     assert row[5] and row[6] == "noc-console/2" and row[7] == "op-req"
 
 
 def test_operator_must_name_an_existing_tenant(api):
     assert api.request("GET", "/devices", as_=("operator", None)).status_code == 400
-    assert api.request("GET", "/devices", as_=("operator", None),
-                       headers={"X-Pulse-Tenant": "nobody"}).status_code == 404
+    assert (
+        api.request("GET", "/devices", as_=("operator", None), headers={"X-Pulse-Tenant": "nobody"}).status_code == 404
+    )
 
 
 def test_operator_writes_are_audited_as_the_operator(api, sql):
-    response = api.request("PATCH", "/devices/b-dev", as_=("operator", None), json={"name": "fixed"},
-                           headers={"X-Pulse-Tenant": "bravo", "If-Match": '"2"'})
+    response = api.request(
+        "PATCH",
+        "/devices/b-dev",
+        as_=("operator", None),
+        json={"name": "fixed"},
+        headers={"X-Pulse-Tenant": "bravo", "If-Match": '"2"'},
+    )
     assert response.status_code == 200, response.json()
     assert sql.execute("SELECT actor, actor_role FROM audit_log WHERE action = 'device.update'").fetchone() == (
-        "operator@pulse.example", "operator")
+        "operator@pulse.example",
+        "operator",
+    )
 
 
 def test_operator_audit_is_listed_for_operators_and_visible_to_the_tenant(api):
@@ -124,12 +151,14 @@ def test_every_site_and_device_write_has_its_audit_row(api, sql):
     api.request("POST", "/sites", as_=acme, json={"id": "s1", "name": "S"})
     api.request("PATCH", "/sites/s1", as_=acme, json={"timezone": "Europe/Paris"}, headers={"If-Match": '"1"'})
     api.request("POST", "/devices", as_=acme, json={"id": "d1", "site_id": "s1"})
-    api.request("PATCH", "/devices/d1", as_=acme, json={"site_id": None, "tags": {"a": "b"}},
-                headers={"If-Match": '"2"'})
+    api.request(
+        "PATCH", "/devices/d1", as_=acme, json={"site_id": None, "tags": {"a": "b"}}, headers={"If-Match": '"2"'}
+    )
     assert api.request("DELETE", "/sites/s1", as_=acme, headers={"If-Match": '"2"'}).status_code == 204
-    rows = sql.execute("SELECT action, entity_id, before->>'timezone', after->>'timezone', after->'tags' "
-                       "FROM audit_log WHERE tenant_id = 'acme' AND entity_type IN ('site', 'device') ORDER BY id"
-                       ).fetchall()
+    rows = sql.execute(
+        "SELECT action, entity_id, before->>'timezone', after->>'timezone', after->'tags' "
+        "FROM audit_log WHERE tenant_id = 'acme' AND entity_type IN ('site', 'device') ORDER BY id"
+    ).fetchall()
     assert [r[0] for r in rows] == ["site.create", "site.update", "device.create", "device.update", "site.delete"]
     assert rows[1][2:4] == ("UTC", "Europe/Paris") and rows[3][4] == {"a": "b"}
 
@@ -146,8 +175,9 @@ def test_audit_query_filters_pages_and_exports(api):
         api.request("POST", "/sites", as_=bravo, json={"id": f"s{i}", "name": "S"})
     page = api.request("GET", "/audit", as_=bravo, params={"action": "site.create", "limit": 2}).json()
     assert [e["entity_id"] for e in page["items"]] == ["s2", "s1"]
-    rest = api.request("GET", "/audit", as_=bravo, params={"action": "site.create", "cursor": page["next_cursor"],
-                                                            "limit": 2}).json()
+    rest = api.request(
+        "GET", "/audit", as_=bravo, params={"action": "site.create", "cursor": page["next_cursor"], "limit": 2}
+    ).json()
     assert [e["entity_id"] for e in rest["items"]] == ["s0", "b-site"] and rest["next_cursor"] is None
     only = api.request("GET", "/audit", as_=bravo, params={"entity_type": "device", "entity_id": "b-dev"}).json()
     assert [e["action"] for e in only["items"]] == ["device.create"]

@@ -13,8 +13,16 @@ from pulse.registry.subscriptions import status_at
 from tests.builders import ApiHarness
 
 pytestmark = pytest.mark.integration
-PLAN = Plan(id="p", name="P", device_limit=1, device_rate_per_minute=1, retention_days=1, api_rate_per_minute=1,
-            grace_days=7, suspension_days=14)
+PLAN = Plan(
+    id="p",
+    name="P",
+    device_limit=1,
+    device_rate_per_minute=1,
+    retention_days=1,
+    api_rate_per_minute=1,
+    grace_days=7,
+    suspension_days=14,
+)
 
 
 @pytest.fixture
@@ -25,26 +33,41 @@ def api(database_url, aws):
     harness.close()
 
 
-@pytest.mark.parametrize(("days_after_end", "trial", "expected"), [
-    (-1, True, "trial"), (-1, False, "active"), (0, False, "grace"), (6, True, "grace"), (7, False, "suspended"),
-    (20, False, "suspended"), (21, False, "expired"), (400, True, "expired")])
+@pytest.mark.parametrize(
+    ("days_after_end", "trial", "expected"),
+    [
+        (-1, True, "trial"),
+        (-1, False, "active"),
+        (0, False, "grace"),
+        (6, True, "grace"),
+        (7, False, "suspended"),
+        (20, False, "suspended"),
+        (21, False, "expired"),
+        (400, True, "expired"),
+    ],
+)
 def test_status_follows_the_dates(days_after_end, trial, expected):
     end = datetime(2026, 1, 1, tzinfo=UTC)
-    assert status_at(end, trial, PLAN, end + timedelta(days=days_after_end, seconds=1 if days_after_end >= 0 else 0))\
-        is SubscriptionStatus(expected)
+    assert status_at(
+        end, trial, PLAN, end + timedelta(days=days_after_end, seconds=1 if days_after_end >= 0 else 0)
+    ) is SubscriptionStatus(expected)
 
 
 def test_new_tenant_is_in_trial_with_the_plan_limits_on_its_row(api, sql):
     assert api.request("GET", "/subscription").json()["status"] == "trial"
-    row = sql.execute("SELECT status, device_limit, device_rate_per_minute, api_rate_per_minute FROM tenants "
-                      "WHERE id = 'acme'").fetchone()
+    row = sql.execute(
+        "SELECT status, device_limit, device_rate_per_minute, api_rate_per_minute FROM tenants WHERE id = 'acme'"
+    ).fetchone()
     assert row == ("trial", 50, 60, 600)
 
 
 def test_schedule_moves_trial_to_grace_suspended_expired_and_ingest_follows(api, sql):
     now = datetime.now(UTC)
-    steps = [(now + timedelta(days=31), "grace"), (now + timedelta(days=38), "suspended"),
-             (now + timedelta(days=60), "expired")]
+    steps = [
+        (now + timedelta(days=31), "grace"),
+        (now + timedelta(days=38), "suspended"),
+        (now + timedelta(days=60), "expired"),
+    ]
     for when, expected in steps:
         with operator_transaction(api.owner):
             pass
@@ -59,35 +82,49 @@ def test_schedule_moves_trial_to_grace_suspended_expired_and_ingest_follows(api,
 def test_operator_admin_changes_plan_which_ends_the_trial_and_is_audited(api, sql):
     ends = (datetime.now(UTC) + timedelta(days=365)).isoformat()
     as_op = ("operator_admin", None)
-    response = api.request("PUT", "/subscription", as_=as_op, headers={"X-Pulse-Tenant": "acme"},
-                           json={"plan_id": "enterprise", "ends_at": ends})
+    response = api.request(
+        "PUT",
+        "/subscription",
+        as_=as_op,
+        headers={"X-Pulse-Tenant": "acme"},
+        json={"plan_id": "enterprise", "ends_at": ends},
+    )
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "active" and response.json()["plan_id"] == "enterprise"
     assert sql.execute("SELECT device_rate_per_minute FROM tenants WHERE id = 'acme'").fetchone() == (1200,)
-    audit = sql.execute("SELECT actor, before->>'plan_id', after->>'plan_id' FROM audit_log "
-                        "WHERE action = 'subscription.change'").fetchone()
+    audit = sql.execute(
+        "SELECT actor, before->>'plan_id', after->>'plan_id' FROM audit_log WHERE action = 'subscription.change'"
+    ).fetchone()
     assert audit == ("operator_admin@pulse.example", "trial", "enterprise")
     assert api.request("PUT", "/subscription", json={"plan_id": "enterprise"}).status_code == 403
-    assert api.request("PUT", "/subscription", as_=as_op, headers={"X-Pulse-Tenant": "acme"},
-                       json={"plan_id": "gold"}).status_code == 404
+    assert (
+        api.request(
+            "PUT", "/subscription", as_=as_op, headers={"X-Pulse-Tenant": "acme"}, json={"plan_id": "gold"}
+        ).status_code
+        == 404
+    )
 
 
 def test_operator_admin_creates_tenants_and_operators_list_them(api, sql):
     created = api.request("POST", "/tenants", as_=("operator_admin", None), json={"id": "initech", "name": "Initech"})
     assert created.status_code == 201 and created.json()["status"] == "trial"
-    assert api.request("POST", "/tenants", as_=("operator_admin", None),
-                       json={"id": "initech", "name": "x"}).status_code == 409
+    assert (
+        api.request("POST", "/tenants", as_=("operator_admin", None), json={"id": "initech", "name": "x"}).status_code
+        == 409
+    )
     assert api.request("POST", "/tenants", as_=("operator", None), json={"id": "x1", "name": "x"}).status_code == 403
     ids = [t["id"] for t in api.request("GET", "/tenants", as_=("operator", None)).json()["items"]]
     assert ids == ["acme", "initech"]
-    assert sql.execute("SELECT actor FROM audit_log WHERE action = 'tenant.create' AND tenant_id = 'initech'"
-                       ).fetchone() == ("operator_admin@pulse.example",)
+    assert sql.execute(
+        "SELECT actor FROM audit_log WHERE action = 'tenant.create' AND tenant_id = 'initech'"
+    ).fetchone() == ("operator_admin@pulse.example",)
 
 
 def test_customer_admin_renames_tenant_with_audit(api, sql):
     assert api.request("PATCH", "/tenant", json={"name": "ACME Corp"}).json()["name"] == "ACME Corp"
-    assert sql.execute("SELECT before->>'name', after->>'name' FROM audit_log WHERE action = 'tenant.update'"
-                       ).fetchone() == ("Acme", "ACME Corp")
+    assert sql.execute(
+        "SELECT before->>'name', after->>'name' FROM audit_log WHERE action = 'tenant.update'"
+    ).fetchone() == ("Acme", "ACME Corp")
 
 
 CSV = """id,name,model,site_id,lat,tags
@@ -102,8 +139,13 @@ ok-5,Tags,M1,,,floor
 
 
 def test_bulk_import_dry_run_reports_each_bad_row_and_creates_nothing(api, sql):
-    response = api.request("POST", "/devices/import", params={"dry_run": "true"}, content=CSV.encode(),
-                           headers={"content-type": "text/csv"})
+    response = api.request(
+        "POST",
+        "/devices/import",
+        params={"dry_run": "true"},
+        content=CSV.encode(),
+        headers={"content-type": "text/csv"},
+    )
     assert response.status_code == 200, response.json()
     report = response.json()
     assert (report["total"], report["valid"], report["invalid"], report["created"]) == (7, 2, 5, 0)
@@ -137,14 +179,21 @@ def test_bulk_import_past_the_device_limit_is_refused(api, sql):
 def test_fleet_filters_sorts_pages_and_counts(api, sql):
     api.request("POST", "/sites", json={"id": "plant", "name": "Plant"})
     for i in range(12):
-        body = {"id": f"dev-{i:02d}", "name": f"{'pump' if i % 2 else 'fan'} {i:02d}", "model": f"M{i % 3}",
-                "firmware_version": "1.0" if i < 6 else "2.0", "tags": {"floor": str(i % 2)},
-                **({"site_id": "plant"} if i % 4 == 0 else {})}
+        body = {
+            "id": f"dev-{i:02d}",
+            "name": f"{'pump' if i % 2 else 'fan'} {i:02d}",
+            "model": f"M{i % 3}",
+            "firmware_version": "1.0" if i < 6 else "2.0",
+            "tags": {"floor": str(i % 2)},
+            **({"site_id": "plant"} if i % 4 == 0 else {}),
+        }
         assert api.request("POST", "/devices", json={**body, "issue_certificate": False}).status_code == 201
     api.request("POST", "/devices/dev-03/revoke")
-    sql.execute("UPDATE devices SET last_seen_at = now() - (id_num || ' minutes')::interval FROM "
-                "(SELECT id AS did, substr(id, 5)::int AS id_num FROM devices) x WHERE devices.id = x.did AND "
-                "x.id_num % 3 = 0")
+    sql.execute(
+        "UPDATE devices SET last_seen_at = now() - (id_num || ' minutes')::interval FROM "
+        "(SELECT id AS did, substr(id, 5)::int AS id_num FROM devices) x WHERE devices.id = x.did AND "
+        "x.id_num % 3 = 0"
+    )
 
     def ids(**params):
         return [d["id"] for d in api.request("GET", "/devices", params=params).json()["items"]]

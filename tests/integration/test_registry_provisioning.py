@@ -28,14 +28,23 @@ def api(database_url, aws):
 
 
 def _audit(sql, action, entity_id):
-    return sql.execute("SELECT actor, before, after, request_id FROM audit_log WHERE action = %s AND entity_id = %s",
-                       (action, entity_id)).fetchall()
+    return sql.execute(
+        "SELECT actor, before, after, request_id FROM audit_log WHERE action = %s AND entity_id = %s",
+        (action, entity_id),
+    ).fetchall()
 
 
 def _ingest(database_url, device="meter-1", client_id="acme--meter-1", token=None, source="mqtt"):
     db = Database(database_url, "pulse_ingest")
-    msg = InboundMessage("m1", f"tenant/acme/device/{device}/telemetry", orjson.dumps(envelope()), source,
-                         datetime.now(UTC), client_id=client_id, token=token)
+    msg = InboundMessage(
+        "m1",
+        f"tenant/acme/device/{device}/telemetry",
+        orjson.dumps(envelope()),
+        source,
+        datetime.now(UTC),
+        client_id=client_id,
+        token=token,
+    )
     try:
         return ingest_messages(db, [msg], Settings(), datetime.now(UTC), PartitionCache()).outcomes[0]
     finally:
@@ -43,9 +52,12 @@ def _ingest(database_url, device="meter-1", client_id="acme--meter-1", token=Non
 
 
 def test_create_device_makes_thing_certificate_policy_and_returns_credentials_once(api, sql):
-    response = api.request("POST", "/devices", json={"id": "meter-1", "name": "Meter", "model": "M1",
-                                                      "tags": {"floor": "2"}, "http_token": True},
-                           headers={"X-Request-Id": "req-create"})
+    response = api.request(
+        "POST",
+        "/devices",
+        json={"id": "meter-1", "name": "Meter", "model": "M1", "tags": {"floor": "2"}, "http_token": True},
+        headers={"X-Request-Id": "req-create"},
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     creds = body["credentials"]

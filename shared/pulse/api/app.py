@@ -36,8 +36,12 @@ def default_services(settings: Settings | None = None) -> ApiServices:
             provisioner.append(iot_device_identities(settings.device_policy_name, settings.iot_endpoint))
         return provisioner[0]
 
-    return ApiServices(settings=settings, database=runtime.database, verifier=TokenVerifier.from_settings(settings),
-                       identities=identities)
+    return ApiServices(
+        settings=settings,
+        database=runtime.database,
+        verifier=TokenVerifier.from_settings(settings),
+        identities=identities,
+    )
 
 
 def _request_id(request: Request) -> str:
@@ -48,10 +52,15 @@ def _request_id(request: Request) -> str:
 
 def create_app(svc: ApiServices | None = None) -> FastAPI:
     svc = svc or default_services()
-    app = FastAPI(title="Pulse API", version=API_VERSION, openapi_url=f"{API_PREFIX}/openapi.json",
-                  docs_url=f"{API_PREFIX}/docs", redoc_url=None,
-                  description="Pulse REST API: RFC 9457 problem bodies, keyset pagination (opaque cursors), "
-                              "ETag/If-Match on updates that race, per-tenant rate limit (429 + Retry-After).")
+    app = FastAPI(
+        title="Pulse API",
+        version=API_VERSION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        description="Pulse REST API: RFC 9457 problem bodies, keyset pagination (opaque cursors), "
+        "ETag/If-Match on updates that race, per-tenant rate limit (429 + Retry-After).",
+    )
     app.state.services = svc
 
     @app.middleware("http")
@@ -61,10 +70,14 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
         response.headers["X-Request-Id"] = request.state.request_id
         return response
 
-    app.add_middleware(CORSMiddleware, allow_origins=[svc.settings.portal_origin], allow_credentials=True,
-                       allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                       allow_headers=["Authorization", "Content-Type", "If-Match", TENANT_HEADER, "X-Request-Id"],
-                       expose_headers=["ETag", "Retry-After", "X-Request-Id"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=[svc.settings.portal_origin],
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "If-Match", TENANT_HEADER, "X-Request-Id"],
+        expose_headers=["ETag", "Retry-After", "X-Request-Id"],
+    )
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (tenants, sites, devices, audit, activation):

@@ -45,9 +45,11 @@ class ApiServices:
     def provisioning(self) -> ProvisioningConfig:
         from datetime import timedelta
 
-        return ProvisioningConfig(root_ca_pem=self.settings.iot_root_ca_pem,
-                                  credential_grace=timedelta(seconds=self.settings.credential_grace_s),
-                                  activation_code_ttl=timedelta(seconds=self.settings.activation_code_ttl_s))
+        return ProvisioningConfig(
+            root_ca_pem=self.settings.iot_root_ca_pem,
+            credential_grace=timedelta(seconds=self.settings.credential_grace_s),
+            activation_code_ttl=timedelta(seconds=self.settings.activation_code_ttl_s),
+        )
 
 
 def services(request: Request) -> ApiServices:
@@ -73,8 +75,9 @@ IdentitiesDep = Annotated[DeviceIdentities, Depends(get_identities)]
 _bearer = HTTPBearer(auto_error=False, description="Cognito ID or access token")
 
 
-def get_principal(svc: ServicesDep,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+def get_principal(
+    svc: ServicesDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("send Authorization: Bearer <token>")
     return svc.verifier.verify(credentials.credentials)
@@ -88,13 +91,20 @@ def request_id(request: Request) -> str:
 
 
 def _actor(principal: Principal, request: Request) -> Actor:
-    return Actor(subject=principal.subject, display=principal.display, role=principal.role.value,
-                 request_id=request_id(request))
+    return Actor(
+        subject=principal.subject, display=principal.display, role=principal.role.value, request_id=request_id(request)
+    )
 
 
-def get_tenant_scope(request: Request, principal: PrincipalDep, db: DbDep, svc: ServicesDep,
-                     tenant: Annotated[str | None, Header(alias=TENANT_HEADER, description="operators only: the "
-                                                          "tenant to act on (audited)")] = None) -> TenantScope:
+def get_tenant_scope(
+    request: Request,
+    principal: PrincipalDep,
+    db: DbDep,
+    svc: ServicesDep,
+    tenant: Annotated[
+        str | None, Header(alias=TENANT_HEADER, description="operators only: the tenant to act on (audited)")
+    ] = None,
+) -> TenantScope:
     now = svc.clock()
     if not principal.is_operator:
         if tenant is not None and tenant != principal.tenant_id:
@@ -111,11 +121,19 @@ def get_tenant_scope(request: Request, principal: PrincipalDep, db: DbDep, svc: 
         if conn.execute("SELECT 1 FROM tenants WHERE id = %s", (tenant_id,)).fetchone() is None:
             raise NotFound(f"no tenant {tenant_id!r}")
         count_request(conn, tenant_id, svc.settings.api_rate_per_minute, now)
-        record_access(conn, {
-            "tenant_id": tenant_id, "operator": principal.display, "role": principal.role.value,
-            "method": request.method, "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
-            "ip": request.client.host if request.client else "", "user_agent": request.headers.get("user-agent", ""),
-            "request_id": request_id(request)})
+        record_access(
+            conn,
+            {
+                "tenant_id": tenant_id,
+                "operator": principal.display,
+                "role": principal.role.value,
+                "method": request.method,
+                "path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+                "ip": request.client.host if request.client else "",
+                "user_agent": request.headers.get("user-agent", ""),
+                "request_id": request_id(request),
+            },
+        )
     return TenantScope(db, tenant_id, _actor(principal, request), as_operator=True)
 
 
@@ -168,7 +186,7 @@ def parse_if_match(if_match: Annotated[str | None, Header(alias="If-Match")] = N
         return None
     value = if_match.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise RequestInvalid("If-Match: expected the ETag of the resource, e.g. \"3\"")
+        raise RequestInvalid('If-Match: expected the ETag of the resource, e.g. "3"')
     return int(value)
 
 

@@ -22,8 +22,13 @@ def spec() -> dict[str, Any]:
     def unused() -> Any:
         raise RuntimeError("not used to render the spec")
 
-    svc = ApiServices(settings=Settings(), database=unused, verifier=TokenVerifier(issuer="", client_ids=()),
-                      identities=unused, clock=lambda: datetime.now(UTC))
+    svc = ApiServices(
+        settings=Settings(),
+        database=unused,
+        verifier=TokenVerifier(issuer="", client_ids=()),
+        identities=unused,
+        clock=lambda: datetime.now(UTC),
+    )
     document: dict[str, Any] = create_app(svc).openapi()
     return document
 

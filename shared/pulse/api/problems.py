@@ -14,14 +14,23 @@ from pulse.observability import logger
 from pulse.ops.quota import RateLimited
 from pulse.problems import PROBLEM_CONTENT_TYPE, problem
 
-_HTTP_TITLES = {400: "Invalid request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
-                405: "Method not allowed", 406: "Not acceptable", 415: "Unsupported media type"}
+_HTTP_TITLES = {
+    400: "Invalid request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    415: "Unsupported media type",
+}
 
 
-def _response(request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-              **extra: Any) -> JSONResponse:
-    body = problem(status, title, detail, instance=request.url.path,
-                   request_id=getattr(request.state, "request_id", ""), **extra)
+def _response(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    body = problem(
+        status, title, detail, instance=request.url.path, request_id=getattr(request.state, "request_id", ""), **extra
+    )
     return JSONResponse(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 

@@ -35,9 +35,16 @@ def fetch_jwks(url: str) -> dict[str, Any]:
 class TokenVerifier:
     """One per process; keeps the pool's public keys between requests."""
 
-    def __init__(self, *, issuer: str, client_ids: tuple[str, ...], jwks_url: str | None = None,
-                 cache_s: int = 3600, fetcher: JwksFetcher = fetch_jwks,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        client_ids: tuple[str, ...],
+        jwks_url: str | None = None,
+        cache_s: int = 3600,
+        fetcher: JwksFetcher = fetch_jwks,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._issuer = issuer.rstrip("/")
         self._client_ids = frozenset(client_ids)
         self._jwks_url = jwks_url or f"{self._issuer}/.well-known/jwks.json"
@@ -49,13 +56,19 @@ class TokenVerifier:
 
     @classmethod
     def from_settings(cls, settings: Settings, fetcher: JwksFetcher = fetch_jwks) -> TokenVerifier:
-        return cls(issuer=settings.auth_issuer, client_ids=settings.auth_client_ids,
-                   jwks_url=settings.auth_jwks_url, cache_s=settings.jwks_cache_s, fetcher=fetcher)
+        return cls(
+            issuer=settings.auth_issuer,
+            client_ids=settings.auth_client_ids,
+            jwks_url=settings.auth_jwks_url,
+            cache_s=settings.jwks_cache_s,
+            fetcher=fetcher,
+        )
 
     def _refresh(self) -> None:
         document = self._fetcher(self._jwks_url)
-        self._keys = {k["kid"]: RSAAlgorithm.from_jwk(k) for k in document.get("keys", [])
-                      if k.get("kty") == "RSA" and "kid" in k}
+        self._keys = {
+            k["kid"]: RSAAlgorithm.from_jwk(k) for k in document.get("keys", []) if k.get("kty") == "RSA" and "kid" in k
+        }
         self._fetched_at = self._clock()
 
     def _key(self, kid: str) -> Any:
@@ -74,8 +87,12 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
             key = self._key(str(header.get("kid", "")))
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=["RS256"], issuer=self._issuer,
-                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False})
+                token,
+                key,
+                algorithms=["RS256"],
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "iss", "sub", "token_use"], "verify_aud": False},
+            )
         except jwt.PyJWTError as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
         return self._principal(claims)
@@ -93,5 +110,6 @@ class TokenVerifier:
         if tenant is None and not role.startswith("operator"):
             raise Unauthorized("the customer token carries no tenant")
         username = claims.get("cognito:username") or claims.get("username") or claims["sub"]
-        return Principal(subject=str(claims["sub"]), username=str(username), email=claims.get("email"),
-                         role=role, tenant_id=tenant)
+        return Principal(
+            subject=str(claims["sub"]), username=str(username), email=claims.get("email"), role=role, tenant_id=tenant
+        )

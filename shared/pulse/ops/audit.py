@@ -40,9 +40,16 @@ class AuditFilter(BaseModel):
     until: datetime | None = None
 
 
-def record_change(conn: psycopg.Connection, tenant_id: str, actor: Actor, action: str, entity_type: str,
-                  entity_id: str, before: BaseModel | dict[str, Any] | None,
-                  after: BaseModel | dict[str, Any] | None) -> None:
+def record_change(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: BaseModel | dict[str, Any] | None,
+    after: BaseModel | dict[str, Any] | None,
+) -> None:
     def doc(value: BaseModel | dict[str, Any] | None) -> Jsonb | None:
         if value is None:
             return None
@@ -52,8 +59,18 @@ def record_change(conn: psycopg.Connection, tenant_id: str, actor: Actor, action
         """INSERT INTO audit_log (tenant_id, actor, actor_role, action, entity_type, entity_id, before, after,
                                   request_id)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        (tenant_id, actor.display, actor.role, action, entity_type, entity_id, doc(before), doc(after),
-         actor.request_id))
+        (
+            tenant_id,
+            actor.display,
+            actor.role,
+            action,
+            entity_type,
+            entity_id,
+            doc(before),
+            doc(after),
+            actor.request_id,
+        ),
+    )
 
 
 _COLUMNS = "id, at, actor, actor_role, action, entity_type, entity_id, before, after, request_id"
@@ -80,15 +97,18 @@ def _entry(row: tuple[Any, ...]) -> AuditEntry:
     return AuditEntry(**dict(zip(_COLUMNS.split(", "), row, strict=True)))
 
 
-def list_entries(conn: psycopg.Connection, tenant_id: str, f: AuditFilter, *, limit: int,
-                 cursor: str | None) -> Page[AuditEntry]:
+def list_entries(
+    conn: psycopg.Connection, tenant_id: str, f: AuditFilter, *, limit: int, cursor: str | None
+) -> Page[AuditEntry]:
     clauses, params = _where(tenant_id, f)
     after = decode_cursor(cursor, "audit")
     if after is not None:
         clauses.append("id < %s")
         params.append(int(after[0]))
-    rows = conn.execute(f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
-                        (*params, limit + 1)).fetchall()
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM audit_log WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
+        (*params, limit + 1),
+    ).fetchall()
     items = [_entry(r) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor("audit", [items[-1].id]) if len(rows) > limit else None)
 

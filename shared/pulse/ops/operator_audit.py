@@ -32,11 +32,14 @@ def record_access(conn: psycopg.Connection, access: dict[str, str]) -> None:
     conn.execute(
         """INSERT INTO operator_audit (tenant_id, operator, role, method, path, ip, user_agent, request_id)
            VALUES (%(tenant_id)s, %(operator)s, %(role)s, %(method)s, %(path)s, %(ip)s, %(user_agent)s,
-                   %(request_id)s)""", access)
+                   %(request_id)s)""",
+        access,
+    )
 
 
-def list_access(conn: psycopg.Connection, *, tenant_id: str | None, operator: str | None, limit: int,
-                cursor: str | None) -> Page[OperatorAccess]:
+def list_access(
+    conn: psycopg.Connection, *, tenant_id: str | None, operator: str | None, limit: int, cursor: str | None
+) -> Page[OperatorAccess]:
     clauses: list[str] = ["true"]
     params: list[Any] = []
     if tenant_id is not None:
@@ -51,7 +54,7 @@ def list_access(conn: psycopg.Connection, *, tenant_id: str | None, operator: st
         params.append(int(after[0]))
     rows = conn.execute(
         f"SELECT {_COLUMNS} FROM operator_audit WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
-        (*params, limit + 1)).fetchall()
+        (*params, limit + 1),
+    ).fetchall()
     items = [OperatorAccess(**dict(zip(_COLUMNS.split(", "), r, strict=True))) for r in rows[:limit]]
-    return Page(items=items,
-                next_cursor=encode_cursor("operator-audit", [items[-1].id]) if len(rows) > limit else None)
+    return Page(items=items, next_cursor=encode_cursor("operator-audit", [items[-1].id]) if len(rows) > limit else None)

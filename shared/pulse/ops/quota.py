@@ -34,7 +34,8 @@ def count_request(conn: psycopg.Connection, tenant_id: str, default_limit: int, 
            SET count = CASE WHEN w.window_start = excluded.window_start THEN w.count + 1 ELSE 1 END,
                window_start = excluded.window_start
            RETURNING count, (SELECT n FROM lim), window_start""",
-        {"t": tenant_id, "d": default_limit, "now": now}).fetchone()
+        {"t": tenant_id, "d": default_limit, "now": now},
+    ).fetchone()
     assert row is not None
     count, limit, window_start = int(row[0]), int(row[1]), row[2]
     if count > limit:

@@ -88,8 +88,18 @@ def parse_csv(text: str) -> list[tuple[int, DeviceIn | None, ImportRow]]:
             parsed.append((index, None, ImportRow(row=index, device_id=device_id, status="invalid", errors=errors)))
             continue
         if new.id in seen:
-            parsed.append((index, None, ImportRow(row=index, device_id=new.id, status="invalid",
-                                                  errors=[f"id: {new.id!r} appears twice in the file"])))
+            parsed.append(
+                (
+                    index,
+                    None,
+                    ImportRow(
+                        row=index,
+                        device_id=new.id,
+                        status="invalid",
+                        errors=[f"id: {new.id!r} appears twice in the file"],
+                    ),
+                )
+            )
             continue
         seen.add(new.id)
         parsed.append((index, new, ImportRow(row=index, device_id=new.id, status="valid")))
@@ -123,5 +133,11 @@ def import_devices(scope: TenantScope, text: str, identities: DeviceIdentities, 
                 report.status = "created"
     rows = [report for _, _, report in parsed]
     invalid = sum(1 for r in rows if r.status == "invalid")
-    return ImportReport(dry_run=dry_run, total=len(rows), valid=len(rows) - invalid, invalid=invalid,
-                        created=sum(1 for r in rows if r.status == "created"), rows=rows)
+    return ImportReport(
+        dry_run=dry_run,
+        total=len(rows),
+        valid=len(rows) - invalid,
+        invalid=invalid,
+        created=sum(1 for r in rows if r.status == "created"),
+        rows=rows,
+    )

@@ -71,8 +71,12 @@ def parse_tag_filters(values: list[str]) -> dict[str, str]:
 def _filters(tenant_id: str, q: FleetQuery) -> tuple[list[str], list[Any]]:
     clauses: list[str] = ["tenant_id = %s"]
     params: list[Any] = [tenant_id]
-    for column, values in (("status", [s.value for s in q.status]), ("site_id", q.site_id),
-                           ("model", q.model), ("firmware_version", q.firmware_version)):
+    for column, values in (
+        ("status", [s.value for s in q.status]),
+        ("site_id", q.site_id),
+        ("model", q.model),
+        ("firmware_version", q.firmware_version),
+    ):
         if values:
             clauses.append(f"{column} = ANY(%s)")
             params.append(values)
@@ -116,8 +120,9 @@ def list_devices(conn: psycopg.Connection, tenant_id: str, q: FleetQuery) -> Pag
     order = "id " + direction if q.sort is FleetSort.ID else f"{column} {direction}{nulls}, id {direction}"
     rows = conn.execute(
         f"SELECT {DEVICE_COLUMNS} FROM devices WHERE {' AND '.join(clauses)} ORDER BY {order} LIMIT %s",
-        (*params, q.limit + 1)).fetchall()
-    items = [device_from_row(r) for r in rows[:q.limit]]
+        (*params, q.limit + 1),
+    ).fetchall()
+    items = [device_from_row(r) for r in rows[: q.limit]]
     cursor = None
     if len(rows) > q.limit:
         last = items[-1]
@@ -130,8 +135,10 @@ def count_devices(conn: psycopg.Connection, tenant_id: str, q: FleetQuery) -> Fl
     """Counts of the devices matching the filters, by status and by site (one pass)."""
     clauses, params = _filters(tenant_id, q)
     rows = conn.execute(
-        f"""SELECT status, site_id, count(*) FROM devices WHERE {' AND '.join(clauses)}
-            GROUP BY status, site_id""", params).fetchall()
+        f"""SELECT status, site_id, count(*) FROM devices WHERE {" AND ".join(clauses)}
+            GROUP BY status, site_id""",
+        params,
+    ).fetchall()
     by_status: dict[str, int] = {}
     by_site: dict[str, int] = {}
     for status, site, n in rows:

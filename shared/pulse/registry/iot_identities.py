@@ -32,11 +32,16 @@ class IotDeviceIdentities:
 
     def add_certificate(self, thing_name: str) -> DeviceIdentity:
         cert = self._registry.create_certificate()
-        self._registry.attach(thing_name=thing_name, certificate_arn=cert.certificate_arn,
-                              policy_name=self._policy_name)
-        return DeviceIdentity(thing_name=thing_name, certificate_id=cert.certificate_id,
-                              certificate_arn=cert.certificate_arn, certificate_pem=cert.certificate_pem,
-                              private_key=cert.private_key_pem)
+        self._registry.attach(
+            thing_name=thing_name, certificate_arn=cert.certificate_arn, policy_name=self._policy_name
+        )
+        return DeviceIdentity(
+            thing_name=thing_name,
+            certificate_id=cert.certificate_id,
+            certificate_arn=cert.certificate_arn,
+            certificate_pem=cert.certificate_pem,
+            private_key=cert.private_key_pem,
+        )
 
     def _sdk(self, what: str, method: str, **kwargs: Any) -> Any:
         try:
@@ -45,8 +50,9 @@ class IotDeviceIdentities:
             raise IotError(f"{what}: {exc}") from exc
 
     def revoke_certificate(self, certificate_id: str) -> None:
-        self._sdk(f"deactivate {certificate_id}", "update_certificate", certificateId=certificate_id,
-                  newStatus="INACTIVE")
+        self._sdk(
+            f"deactivate {certificate_id}", "update_certificate", certificateId=certificate_id, newStatus="INACTIVE"
+        )
 
     def delete_thing(self, thing_name: str) -> None:
         for arn in self._registry.thing_principals(thing_name):

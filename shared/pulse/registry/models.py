@@ -200,8 +200,9 @@ class DeviceFields(_In):
 class DeviceIn(DeviceFields):
     id: DeviceId
     http_token: bool = Field(default=False, description="also issue an HTTPS device token (gateways)")
-    issue_certificate: bool = Field(default=True, description="false: the thing only; credentials come later "
-                                    "through an activation code")
+    issue_certificate: bool = Field(
+        default=True, description="false: the thing only; credentials come later through an activation code"
+    )
 
 
 class DevicePatch(DeviceFields):

@@ -36,8 +36,15 @@ from pulse.registry.subscriptions import get_tenant
 
 AMAZON_ROOT_CA_URL = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
 PROVISIONING_STATUSES = frozenset({"trial", "active"})
-_TOPIC_KINDS = (TopicKind.TELEMETRY, TopicKind.HEARTBEAT, TopicKind.EVENT, TopicKind.TWIN_UPDATE,
-                TopicKind.TWIN_GET, TopicKind.TWIN_DELTA, TopicKind.COMMANDS)
+_TOPIC_KINDS = (
+    TopicKind.TELEMETRY,
+    TopicKind.HEARTBEAT,
+    TopicKind.EVENT,
+    TopicKind.TWIN_UPDATE,
+    TopicKind.TWIN_GET,
+    TopicKind.TWIN_DELTA,
+    TopicKind.COMMANDS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,18 +54,27 @@ class ProvisioningConfig:
     activation_code_ttl: timedelta = timedelta(days=7)
 
 
-def _bundle(tenant_id: str, device_id: str, identity: DeviceIdentity, identities: DeviceIdentities,
-            config: ProvisioningConfig) -> CredentialsBundle:
+def _bundle(
+    tenant_id: str, device_id: str, identity: DeviceIdentity, identities: DeviceIdentities, config: ProvisioningConfig
+) -> CredentialsBundle:
     return CredentialsBundle(
-        device_id=device_id, thing_name=identity.thing_name, certificate_id=identity.certificate_id,
-        certificate_pem=identity.certificate_pem, private_key=identity.private_key,
-        root_ca_url=AMAZON_ROOT_CA_URL, root_ca_pem=config.root_ca_pem, endpoint=identities.endpoint(),
-        topics={kind.name.lower(): build_topic(tenant_id, device_id, kind) for kind in _TOPIC_KINDS})
+        device_id=device_id,
+        thing_name=identity.thing_name,
+        certificate_id=identity.certificate_id,
+        certificate_pem=identity.certificate_pem,
+        private_key=identity.private_key,
+        root_ca_url=AMAZON_ROOT_CA_URL,
+        root_ca_pem=config.root_ca_pem,
+        endpoint=identities.endpoint(),
+        topics={kind.name.lower(): build_topic(tenant_id, device_id, kind) for kind in _TOPIC_KINDS},
+    )
 
 
 def _record_certificate(conn: psycopg.Connection, tenant_id: str, device_id: str, certificate_id: str) -> None:
-    conn.execute("INSERT INTO device_certificates (tenant_id, device_id, certificate_id, status) "
-                 "VALUES (%s, %s, %s, 'active')", (tenant_id, device_id, certificate_id))
+    conn.execute(
+        "INSERT INTO device_certificates (tenant_id, device_id, certificate_id, status) VALUES (%s, %s, %s, 'active')",
+        (tenant_id, device_id, certificate_id),
+    )
 
 
 def check_capacity(conn: psycopg.Connection, tenant_id: str, adding: int = 1) -> None:
@@ -71,11 +87,11 @@ def check_capacity(conn: psycopg.Connection, tenant_id: str, adding: int = 1) ->
         if used + adding > tenant.device_limit:
             raise DeviceLimitReached(
                 f"the plan allows {tenant.device_limit} devices; {used} are provisioned "
-                f"(decommission devices or change the plan)")
+                f"(decommission devices or change the plan)"
+            )
 
 
-def insert_new_device(conn: psycopg.Connection, tenant_id: str, new: DeviceIn,
-                      token: str | None) -> Device:
+def insert_new_device(conn: psycopg.Connection, tenant_id: str, new: DeviceIn, token: str | None) -> Device:
     check_site(conn, tenant_id, new.site_id)
     created = store.insert_device(conn, tenant_id, new.id, new, token_hash=hash_device_token(token) if token else None)
     if created is None:
@@ -83,8 +99,9 @@ def insert_new_device(conn: psycopg.Connection, tenant_id: str, new: DeviceIn,
     return created
 
 
-def provision_device(scope: TenantScope, new: DeviceIn, identities: DeviceIdentities,
-                     config: ProvisioningConfig) -> ProvisionedDevice:
+def provision_device(
+    scope: TenantScope, new: DeviceIn, identities: DeviceIdentities, config: ProvisioningConfig
+) -> ProvisionedDevice:
     token = new_device_token() if new.http_token else None
     with scope.transaction() as conn:
         store.lock_tenant_devices(conn, scope.tenant_id)
@@ -121,17 +138,20 @@ def issue_token(scope: TenantScope, device_id: str) -> DeviceToken:
     return DeviceToken(device_id=device_id, token=token)
 
 
-def rotate_certificate(scope: TenantScope, device_id: str, identities: DeviceIdentities,
-                       config: ProvisioningConfig, now: datetime) -> CredentialsBundle:
+def rotate_certificate(
+    scope: TenantScope, device_id: str, identities: DeviceIdentities, config: ProvisioningConfig, now: datetime
+) -> CredentialsBundle:
     """New certificate now; the previous ones keep working until ``now + grace`` (then revoked)."""
     with scope.transaction() as conn:
         before = _active(conn, scope.tenant_id, device_id)
         if before.thing_name is None:
             raise Conflict(f"device {device_id!r} has no IoT thing")
         identity = identities.add_certificate(before.thing_name)
-        conn.execute("UPDATE device_certificates SET status = 'retiring', revoke_after = %s "
-                     "WHERE tenant_id = %s AND device_id = %s AND status = 'active'",
-                     (now + config.credential_grace, scope.tenant_id, device_id))
+        conn.execute(
+            "UPDATE device_certificates SET status = 'retiring', revoke_after = %s "
+            "WHERE tenant_id = %s AND device_id = %s AND status = 'active'",
+            (now + config.credential_grace, scope.tenant_id, device_id),
+        )
         _record_certificate(conn, scope.tenant_id, device_id, identity.certificate_id)
         after = store.set_device_columns(conn, scope.tenant_id, device_id, {"certificate_id": identity.certificate_id})
         record_change(conn, scope.tenant_id, scope.actor, "device.rotate", "device", device_id, before, after)
@@ -139,9 +159,11 @@ def rotate_certificate(scope: TenantScope, device_id: str, identities: DeviceIde
 
 
 def _revoke_all(conn: psycopg.Connection, tenant_id: str, device_id: str, identities: DeviceIdentities) -> None:
-    rows = conn.execute("UPDATE device_certificates SET status = 'revoked', revoked_at = now() "
-                        "WHERE tenant_id = %s AND device_id = %s AND status <> 'revoked' RETURNING certificate_id",
-                        (tenant_id, device_id)).fetchall()
+    rows = conn.execute(
+        "UPDATE device_certificates SET status = 'revoked', revoked_at = now() "
+        "WHERE tenant_id = %s AND device_id = %s AND status <> 'revoked' RETURNING certificate_id",
+        (tenant_id, device_id),
+    ).fetchall()
     for (certificate_id,) in rows:
         identities.revoke_certificate(certificate_id)
 
@@ -151,8 +173,12 @@ def revoke_device(scope: TenantScope, device_id: str, identities: DeviceIdentiti
     with scope.transaction() as conn:
         before = _active(conn, scope.tenant_id, device_id)
         _revoke_all(conn, scope.tenant_id, device_id, identities)
-        after = store.set_device_columns(conn, scope.tenant_id, device_id, {
-            "status": "revoked", "token_hash": None, "status_changed_at": datetime.now(UTC)})
+        after = store.set_device_columns(
+            conn,
+            scope.tenant_id,
+            device_id,
+            {"status": "revoked", "token_hash": None, "status_changed_at": datetime.now(UTC)},
+        )
         record_change(conn, scope.tenant_id, scope.actor, "device.revoke", "device", device_id, before, after)
     return after
 
@@ -166,9 +192,18 @@ def decommission_device(scope: TenantScope, device_id: str, identities: DeviceId
         _revoke_all(conn, scope.tenant_id, device_id, identities)
         if before.thing_name is not None:
             identities.delete_thing(before.thing_name)
-        after = store.set_device_columns(conn, scope.tenant_id, device_id, {
-            "status": "decommissioned", "token_hash": None, "thing_name": None, "certificate_id": None,
-            "status_changed_at": datetime.now(UTC)})
+        after = store.set_device_columns(
+            conn,
+            scope.tenant_id,
+            device_id,
+            {
+                "status": "decommissioned",
+                "token_hash": None,
+                "thing_name": None,
+                "certificate_id": None,
+                "status_changed_at": datetime.now(UTC),
+            },
+        )
         record_change(conn, scope.tenant_id, scope.actor, "device.decommission", "device", device_id, before, after)
     return after
 
@@ -177,21 +212,33 @@ def _code_hash(code: str) -> bytes:
     return hashlib.sha256(code.strip().upper().encode()).digest()
 
 
-def create_activation_code(scope: TenantScope, device_id: str, config: ProvisioningConfig,
-                           now: datetime) -> ActivationCode:
+def create_activation_code(
+    scope: TenantScope, device_id: str, config: ProvisioningConfig, now: datetime
+) -> ActivationCode:
     code = "-".join(secrets.token_hex(3).upper() for _ in range(4))  # 96 bits, typeable in the field
     expires_at = now + config.activation_code_ttl
     with scope.transaction() as conn:
         _active(conn, scope.tenant_id, device_id)
-        conn.execute("INSERT INTO activation_codes (code_hash, tenant_id, device_id, expires_at) "
-                     "VALUES (%s, %s, %s, %s)", (_code_hash(code), scope.tenant_id, device_id, expires_at))
-        record_change(conn, scope.tenant_id, scope.actor, "device.activation_code", "device", device_id, None,
-                      {"expires_at": expires_at.isoformat()})
+        conn.execute(
+            "INSERT INTO activation_codes (code_hash, tenant_id, device_id, expires_at) VALUES (%s, %s, %s, %s)",
+            (_code_hash(code), scope.tenant_id, device_id, expires_at),
+        )
+        record_change(
+            conn,
+            scope.tenant_id,
+            scope.actor,
+            "device.activation_code",
+            "device",
+            device_id,
+            None,
+            {"expires_at": expires_at.isoformat()},
+        )
     return ActivationCode(device_id=device_id, code=code, expires_at=expires_at)
 
 
-def claim_activation_code(db: Database, code: str, identities: DeviceIdentities, config: ProvisioningConfig,
-                          request_id: str) -> CredentialsBundle:
+def claim_activation_code(
+    db: Database, code: str, identities: DeviceIdentities, config: ProvisioningConfig, request_id: str
+) -> CredentialsBundle:
     """A device in the field presents its one-time code and receives the device's only valid certificate."""
     digest = _code_hash(code)
     with db.transaction() as conn:
@@ -199,11 +246,16 @@ def claim_activation_code(db: Database, code: str, identities: DeviceIdentities,
     if row is None:
         raise NotFound("the activation code is unknown, used or expired")
     tenant_id, device_id = str(row[0]), str(row[1])
-    scope = TenantScope(db, tenant_id, Actor(subject=f"device:{device_id}", display=f"device:{device_id}",
-                                             role="device", request_id=request_id))
+    scope = TenantScope(
+        db,
+        tenant_id,
+        Actor(subject=f"device:{device_id}", display=f"device:{device_id}", role="device", request_id=request_id),
+    )
     with scope.transaction() as conn:
-        claimed = conn.execute("UPDATE activation_codes SET claimed_at = now() WHERE code_hash = %s "
-                               "AND claimed_at IS NULL RETURNING 1", (digest,)).fetchone()
+        claimed = conn.execute(
+            "UPDATE activation_codes SET claimed_at = now() WHERE code_hash = %s AND claimed_at IS NULL RETURNING 1",
+            (digest,),
+        ).fetchone()
         if claimed is None:
             raise NotFound("the activation code is unknown, used or expired")
         before = _active(conn, tenant_id, device_id)
@@ -213,8 +265,9 @@ def claim_activation_code(db: Database, code: str, identities: DeviceIdentities,
         _revoke_all(conn, tenant_id, device_id, identities)
         identity = identities.add_certificate(thing)
         _record_certificate(conn, tenant_id, device_id, identity.certificate_id)
-        after = store.set_device_columns(conn, tenant_id, device_id,
-                                         {"thing_name": thing, "certificate_id": identity.certificate_id})
+        after = store.set_device_columns(
+            conn, tenant_id, device_id, {"thing_name": thing, "certificate_id": identity.certificate_id}
+        )
         record_change(conn, tenant_id, scope.actor, "device.activate", "device", device_id, before, after)
     return _bundle(tenant_id, device_id, identity, identities, config)
 
@@ -222,12 +275,23 @@ def claim_activation_code(db: Database, code: str, identities: DeviceIdentities,
 def retire_certificates(db: Database, identities: DeviceIdentities, now: datetime) -> int:
     """Revokes certificates whose rotation grace period ended (scheduled); returns how many."""
     with operator_transaction(db) as conn:
-        rows = conn.execute("UPDATE device_certificates SET status = 'revoked', revoked_at = now() "
-                            "WHERE status = 'retiring' AND revoke_after <= %s "
-                            "RETURNING tenant_id, device_id, certificate_id", (now,)).fetchall()
+        rows = conn.execute(
+            "UPDATE device_certificates SET status = 'revoked', revoked_at = now() "
+            "WHERE status = 'retiring' AND revoke_after <= %s "
+            "RETURNING tenant_id, device_id, certificate_id",
+            (now,),
+        ).fetchall()
         actor = Actor.system("credential-rotation")
         for tenant_id, device_id, certificate_id in rows:
             identities.revoke_certificate(certificate_id)
-            record_change(conn, tenant_id, actor, "certificate.revoke", "device", device_id, None,
-                          {"certificate_id": certificate_id, "reason": "rotation grace period ended"})
+            record_change(
+                conn,
+                tenant_id,
+                actor,
+                "certificate.revoke",
+                "device",
+                device_id,
+                None,
+                {"certificate_id": certificate_id, "reason": "rotation grace period ended"},
+            )
     return len(rows)

@@ -15,6 +15,7 @@ router = APIRouter(prefix="/activation", tags=["activation"])
 
 
 @router.post("/claim")
-def claim(body: ActivationClaim, db: DbDep, identities: IdentitiesDep, svc: ServicesDep,
-          request: Request) -> CredentialsBundle:
+def claim(
+    body: ActivationClaim, db: DbDep, identities: IdentitiesDep, svc: ServicesDep, request: Request
+) -> CredentialsBundle:
     return provisioning.claim_activation_code(db, body.code, identities, svc.provisioning, request_id(request))

@@ -20,27 +20,54 @@ router = APIRouter(tags=["audit"])
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
-def _filter(actor: str | None, action: str | None, entity_type: str | None, entity_id: str | None,
-            since: datetime | None, until: datetime | None) -> AuditFilter:
-    return AuditFilter(actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, since=since,
-                       until=until)
+def _filter(
+    actor: str | None,
+    action: str | None,
+    entity_type: str | None,
+    entity_id: str | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> AuditFilter:
+    return AuditFilter(
+        actor=actor, action=action, entity_type=entity_type, entity_id=entity_id, since=since, until=until
+    )
 
 
 @router.get("/audit")
-def list_audit(scope: TenantDep, actor: str | None = None, action: str | None = None,
-               entity_type: str | None = None, entity_id: str | None = None, since: datetime | None = None,
-               until: datetime | None = None, limit: Limit = DEFAULT_LIMIT,
-               cursor: str | None = None) -> Page[AuditEntry]:
+def list_audit(
+    scope: TenantDep,
+    actor: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[AuditEntry]:
     with scope.transaction() as conn:
-        return list_entries(conn, scope.tenant_id, _filter(actor, action, entity_type, entity_id, since, until),
-                            limit=limit, cursor=cursor)
+        return list_entries(
+            conn,
+            scope.tenant_id,
+            _filter(actor, action, entity_type, entity_id, since, until),
+            limit=limit,
+            cursor=cursor,
+        )
 
 
-@router.get("/audit/export", response_class=StreamingResponse,
-            responses={200: {"content": {"application/x-ndjson": {}}}})
-def export_audit(scope: TenantDep, actor: str | None = None, action: str | None = None,
-                 entity_type: str | None = None, entity_id: str | None = None, since: datetime | None = None,
-                 until: datetime | None = None, format: Literal["ndjson"] = "ndjson") -> StreamingResponse:
+@router.get(
+    "/audit/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {}}}}
+)
+def export_audit(
+    scope: TenantDep,
+    actor: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    entity_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    format: Literal["ndjson"] = "ndjson",
+) -> StreamingResponse:
     """Every matching entry, oldest first, one JSON object per line."""
     f = _filter(actor, action, entity_type, entity_id, since, until)
     with scope.transaction() as conn:  # read fully in the request's transaction; audit pages are small rows
@@ -49,13 +76,21 @@ def export_audit(scope: TenantDep, actor: str | None = None, action: str | None 
     def body() -> Iterator[bytes]:
         yield from lines
 
-    return StreamingResponse(body(), media_type="application/x-ndjson",
-                             headers={"Content-Disposition": f'attachment; filename="audit-{scope.tenant_id}.ndjson"'})
+    return StreamingResponse(
+        body(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="audit-{scope.tenant_id}.ndjson"'},
+    )
 
 
 @router.get("/operator-audit", tags=["operators"])
-def list_operator_access(principal: OperatorDep, db: DbDep, tenant_id: str | None = None,
-                         operator: str | None = None, limit: Limit = DEFAULT_LIMIT,
-                         cursor: str | None = None) -> Page[OperatorAccess]:
+def list_operator_access(
+    principal: OperatorDep,
+    db: DbDep,
+    tenant_id: str | None = None,
+    operator: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[OperatorAccess]:
     with operator_transaction(db) as conn:
         return list_access(conn, tenant_id=tenant_id, operator=operator, limit=limit, cursor=cursor)

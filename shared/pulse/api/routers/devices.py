@@ -26,11 +26,30 @@ router = APIRouter(prefix="/devices", tags=["devices"])
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 
 
-def _fleet_query(status_: list[DeviceStatus], site_id: list[str], model: list[str], firmware_version: list[str],
-                 tag: list[str], q: str | None, sort: FleetSort, order: Literal["asc", "desc"], limit: int,
-                 cursor: str | None) -> FleetQuery:
-    return FleetQuery(status=status_, site_id=site_id, model=model, firmware_version=firmware_version,
-                      tags=parse_tag_filters(tag), q=q, sort=sort, order=order, limit=limit, cursor=cursor)
+def _fleet_query(
+    status_: list[DeviceStatus],
+    site_id: list[str],
+    model: list[str],
+    firmware_version: list[str],
+    tag: list[str],
+    q: str | None,
+    sort: FleetSort,
+    order: Literal["asc", "desc"],
+    limit: int,
+    cursor: str | None,
+) -> FleetQuery:
+    return FleetQuery(
+        status=status_,
+        site_id=site_id,
+        model=model,
+        firmware_version=firmware_version,
+        tags=parse_tag_filters(tag),
+        q=q,
+        sort=sort,
+        order=order,
+        limit=limit,
+        cursor=cursor,
+    )
 
 
 StatusQ = Annotated[list[DeviceStatus], Query(alias="status")]
@@ -40,19 +59,34 @@ TagQ = Annotated[list[str], Query(description="key:value, repeatable (all must m
 
 
 @router.get("")
-def list_fleet(scope: TenantDep, status_: StatusQ = [], site_id: ListQ = [], model: ListQ = [],  # noqa: B006
-               firmware_version: ListQ = [], tag: TagQ = [], q: TextQ = None,  # noqa: B006
-               sort: FleetSort = FleetSort.NAME, order: Literal["asc", "desc"] = "asc",
-               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-               cursor: str | None = None) -> Page[Device]:
+def list_fleet(
+    scope: TenantDep,
+    status_: StatusQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    site_id: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    model: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    firmware_version: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    tag: TagQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    q: TextQ = None,
+    sort: FleetSort = FleetSort.NAME,
+    order: Literal["asc", "desc"] = "asc",
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: str | None = None,
+) -> Page[Device]:
     query = _fleet_query(status_, site_id, model, firmware_version, tag, q, sort, order, limit, cursor)
     with scope.transaction() as conn:
         return list_devices(conn, scope.tenant_id, query)
 
 
 @router.get("/counts")
-def fleet_counts(scope: TenantDep, status_: StatusQ = [], site_id: ListQ = [], model: ListQ = [],  # noqa: B006
-                 firmware_version: ListQ = [], tag: TagQ = [], q: TextQ = None) -> FleetCounts:  # noqa: B006
+def fleet_counts(
+    scope: TenantDep,
+    status_: StatusQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    site_id: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    model: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    firmware_version: ListQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    tag: TagQ = [],  # noqa: B006 - FastAPI copies query defaults per request
+    q: TextQ = None,
+) -> FleetCounts:
     query = _fleet_query(status_, site_id, model, firmware_version, tag, q, FleetSort.NAME, "asc", 1, None)
     with scope.transaction() as conn:
         return count_devices(conn, scope.tenant_id, query)
@@ -65,8 +99,9 @@ def create_device(scope: WriterDep, body: DeviceIn, identities: IdentitiesDep, s
 
 
 @router.post("/import")
-async def import_devices(scope: WriterDep, request: Request, identities: IdentitiesDep,
-                         dry_run: bool = False) -> bulk_import.ImportReport:
+async def import_devices(
+    scope: WriterDep, request: Request, identities: IdentitiesDep, dry_run: bool = False
+) -> bulk_import.ImportReport:
     """CSV body (``text/csv``); ``dry_run=true`` validates every row and creates nothing."""
     raw = await request.body()
     if len(raw) > MAX_IMPORT_BYTES:
@@ -86,8 +121,9 @@ def get_device(scope: TenantDep, device_id: str, response: Response) -> Device:
 
 
 @router.patch("/{device_id}", responses={412: {}, 428: {}})
-def update_device(scope: WriterDep, device_id: str, body: DevicePatch, if_match: IfMatchDep,
-                  response: Response) -> Device:
+def update_device(
+    scope: WriterDep, device_id: str, body: DevicePatch, if_match: IfMatchDep, response: Response
+) -> Device:
     updated = service.update_device(scope, device_id, body, if_match)
     response.headers["ETag"] = etag(updated.version)
     return updated
@@ -100,8 +136,9 @@ def issue_token(scope: WriterDep, device_id: str) -> DeviceToken:
 
 
 @router.post("/{device_id}/rotate")
-def rotate_credentials(scope: WriterDep, device_id: str, identities: IdentitiesDep,
-                       svc: ServicesDep) -> CredentialsBundle:
+def rotate_credentials(
+    scope: WriterDep, device_id: str, identities: IdentitiesDep, svc: ServicesDep
+) -> CredentialsBundle:
     """A new certificate now; the old one is revoked when the grace period ends."""
     return provisioning.rotate_certificate(scope, device_id, identities, svc.provisioning, svc.clock())
 

@@ -15,8 +15,9 @@ router = APIRouter(prefix="/sites", tags=["sites"])
 
 
 @router.get("")
-def list_sites(scope: TenantDep, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-               cursor: str | None = None) -> Page[Site]:
+def list_sites(
+    scope: TenantDep, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[Site]:
     return service.list_sites(scope, limit=limit, cursor=cursor)
 
 

@@ -64,28 +64,33 @@ def current_subscription(scope: TenantDep) -> Subscription:
 
 
 @router.get("/subscription/events")
-def subscription_events(scope: TenantDep, limit: Limit = DEFAULT_LIMIT,
-                        cursor: str | None = None) -> Page[SubscriptionEvent]:
+def subscription_events(
+    scope: TenantDep, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[SubscriptionEvent]:
     after = decode_cursor(cursor, "subscription-events")
     with scope.transaction() as conn:
-        rows = subscriptions.list_events(conn, scope.tenant_id, before_id=int(after[0]) if after else None,
-                                         limit=limit + 1)
+        rows = subscriptions.list_events(
+            conn, scope.tenant_id, before_id=int(after[0]) if after else None, limit=limit + 1
+        )
     items = rows[:limit]
-    return Page(items=items,
-                next_cursor=encode_cursor("subscription-events", [items[-1].id]) if len(rows) > limit else None)
+    return Page(
+        items=items, next_cursor=encode_cursor("subscription-events", [items[-1].id]) if len(rows) > limit else None
+    )
 
 
 @router.put("/subscription")
-def change_subscription(principal: OperatorAdminDep, scope: TenantDep, body: SubscriptionChange,
-                        svc: ServicesDep) -> Subscription:
+def change_subscription(
+    principal: OperatorAdminDep, scope: TenantDep, body: SubscriptionChange, svc: ServicesDep
+) -> Subscription:
     """Operator administrators: change the plan and/or the end of the paid period (``X-Pulse-Tenant``)."""
     with scope.transaction() as conn:
         return subscriptions.change_subscription(conn, scope.tenant_id, body, scope.actor, svc.clock())
 
 
 @router.get("/tenants", tags=["operators"])
-def list_tenants(principal: OperatorDep, db: DbDep, limit: Limit = DEFAULT_LIMIT,
-                 cursor: str | None = None) -> Page[Tenant]:
+def list_tenants(
+    principal: OperatorDep, db: DbDep, limit: Limit = DEFAULT_LIMIT, cursor: str | None = None
+) -> Page[Tenant]:
     after = decode_cursor(cursor, "tenants")
     with operator_transaction(db) as conn:
         rows = subscriptions.list_tenants(conn, after=str(after[0]) if after else None, limit=limit + 1)
@@ -94,7 +99,6 @@ def list_tenants(principal: OperatorDep, db: DbDep, limit: Limit = DEFAULT_LIMIT
 
 
 @router.post("/tenants", status_code=status.HTTP_201_CREATED, tags=["operators"])
-def create_tenant(principal: OperatorAdminDep, body: TenantIn, db: DbDep, request: Request,
-                  svc: ServicesDep) -> Tenant:
+def create_tenant(principal: OperatorAdminDep, body: TenantIn, db: DbDep, request: Request, svc: ServicesDep) -> Tenant:
     with operator_transaction(db) as conn:
         return subscriptions.create_tenant(conn, body, operator_actor(principal, request), svc.clock())
