@@ -15,7 +15,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from pulse.db.migrate import migrate
 from pulse.local.pgcluster import PgCluster, free_port
-from tests.bench import ingest
+from tests.bench import fleet, ingest
 
 
 def _fresh_database(cluster: PgCluster, name: str) -> str:
@@ -34,6 +34,7 @@ def main() -> int:
     lines: list[str] = []
     try:
         lines += ingest.run(_fresh_database(cluster, "bench_ingest"), n=size)
+        lines += fleet.run(_fresh_database(cluster, "bench_fleet"))
     finally:
         cluster.destroy()
     for line in lines:
