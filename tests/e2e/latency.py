@@ -12,6 +12,7 @@ from pathlib import Path
 
 import psycopg
 
+from pulse.local.seed import PROBE_DEVICE
 from tests.e2e.device import MqttDevice, envelope
 
 PROBE_METRIC = "latency_probe"
@@ -23,7 +24,7 @@ def publish_to_row_latencies(
     *,
     credentials: Path | None = None,
     database_url: str | None = None,
-    device_id: str = "sim-01",
+    device_id: str = PROBE_DEVICE,
     timeout_s: float = 10.0,
 ) -> list[float]:
     """Publish ``n`` envelopes one after another; for each, milliseconds until its row is readable."""

@@ -79,7 +79,7 @@ def test_message_on_another_devices_topic_is_quarantined(local_platform: LocalPl
 
 def test_publish_to_row_latency_is_measurable(local_platform: LocalPlatform) -> None:
     latencies = publish_to_row_latencies(
-        5, credentials=local_platform.credentials, database_url=local_platform.database_url, device_id="sim-02"
+        5, credentials=local_platform.credentials, database_url=local_platform.database_url
     )
     assert len(latencies) == 5
     assert all(0 < ms < 10_000 for ms in latencies)

@@ -28,6 +28,9 @@ from pulse.platform.aws.iot import CertificateNotFound, DeviceCertificate, IotRe
 DEMO_TENANT = "demo"
 DEMO_TENANT_NAME = "Demo Utilities"
 DEFAULT_DEVICE_COUNT = 25
+# Not driven by the simulator: latency probes connect as this device without kicking a simulated
+# one off the broker (MQTT allows one session per client id).
+PROBE_DEVICE = "probe-01"
 
 
 def simulator_device_ids(count: int) -> list[str]:
@@ -151,7 +154,7 @@ def seed(
     report = SeedReport(tenant_id=tenant_id)
     with psycopg.connect(database_url, autocommit=True) as conn:
         upsert_tenant(conn, tenant_id, DEMO_TENANT_NAME)
-        for device_id in simulator_device_ids(device_count):
+        for device_id in [*simulator_device_ids(device_count), PROBE_DEVICE]:
             record, fresh = provision_device(
                 iot,
                 tenant_id=tenant_id,
