@@ -25,13 +25,23 @@ def api(database_url, aws, sql):
     harness.create_tenant("acme")
     harness.create_tenant("globex")
     for tenant in ("acme", "globex"):
-        sql.execute("INSERT INTO devices (tenant_id, id, name, thing_name) VALUES (%s, 'pump-1', 'Pump', %s)",
-                    (tenant, f"{tenant}--pump-1"))
+        sql.execute(
+            "INSERT INTO devices (tenant_id, id, name, thing_name) VALUES (%s, 'pump-1', 'Pump', %s)",
+            (tenant, f"{tenant}--pump-1"),
+        )
     ingest = Database(database_url, "pulse_ingest")
-    msgs = [InboundMessage(str(i), f"tenant/{tenant}/device/pump-1/telemetry",
-                           orjson.dumps(envelope({"temp_c": float(i), "rpm": 1000 + i}, ts=T0 + timedelta(minutes=i))),
-                           "mqtt", datetime.now(UTC), client_id=f"{tenant}--pump-1")
-            for tenant in ("acme", "globex") for i in range(30)]
+    msgs = [
+        InboundMessage(
+            str(i),
+            f"tenant/{tenant}/device/pump-1/telemetry",
+            orjson.dumps(envelope({"temp_c": float(i), "rpm": 1000 + i}, ts=T0 + timedelta(minutes=i))),
+            "mqtt",
+            datetime.now(UTC),
+            client_id=f"{tenant}--pump-1",
+        )
+        for tenant in ("acme", "globex")
+        for i in range(30)
+    ]
     result = ingest_messages(ingest, msgs, Settings(), datetime.now(UTC), PartitionCache())
     assert result.count("accepted") == 60
     ingest.close()

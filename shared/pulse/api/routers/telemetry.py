@@ -16,8 +16,8 @@ from pulse.errors import RequestInvalid
 from pulse.identity.scope import TenantScope
 from pulse.registry import store as registry_store
 from pulse.registry.errors import NotFound
-from pulse.stream import export, query
 from pulse.registry.paging import Page
+from pulse.stream import export, query
 from pulse.stream.models import BucketedSeries, DeviceLatest, RawCursor, RawPoint
 
 router = APIRouter(tags=["telemetry"])
@@ -52,8 +52,16 @@ def raw_points(
     after = RawCursor.decode(cursor) if cursor else None
     with scope.transaction() as conn:
         _require_device(conn, scope, device_id)
-        page = query.raw_range(conn, scope.tenant_id, device_id, metrics, start=_aware("start", start),
-                               end=_aware("end", end), limit=limit, after=after)
+        page = query.raw_range(
+            conn,
+            scope.tenant_id,
+            device_id,
+            metrics,
+            start=_aware("start", start),
+            end=_aware("end", end),
+            limit=limit,
+            after=after,
+        )
     return Page[RawPoint](items=page.points, next_cursor=page.next_cursor.encode() if page.next_cursor else None)
 
 
@@ -69,8 +77,15 @@ def bucketed_points(
     """avg / min / max / count / last per metric and bucket (empty buckets are left out)."""
     with scope.transaction() as conn:
         _require_device(conn, scope, device_id)
-        return query.bucketed(conn, scope.tenant_id, device_id, metrics, start=_aware("start", start),
-                              end=_aware("end", end), bucket=bucket)
+        return query.bucketed(
+            conn,
+            scope.tenant_id,
+            device_id,
+            metrics,
+            start=_aware("start", start),
+            end=_aware("end", end),
+            bucket=bucket,
+        )
 
 
 @router.get("/telemetry/latest")
@@ -83,7 +98,9 @@ def latest_values(
         return query.latest(conn, scope.tenant_id, device_ids)
 
 
-def _stream_in_transaction(scope: TenantScope, make: Callable[[psycopg.Connection], Iterator[bytes]]) -> Iterator[bytes]:
+def _stream_in_transaction(
+    scope: TenantScope, make: Callable[[psycopg.Connection], Iterator[bytes]]
+) -> Iterator[bytes]:
     """Opens the transaction now (so bad input is a 4xx before any byte is sent) and keeps it open
     while the response streams; a server-side cursor lives inside its transaction."""
     stack = ExitStack()
@@ -101,8 +118,11 @@ def _stream_in_transaction(scope: TenantScope, make: Callable[[psycopg.Connectio
     return body()
 
 
-@router.get("/telemetry/export", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}})
+@router.get(
+    "/telemetry/export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}},
+)
 def export_telemetry(
     scope: TenantDep,
     start: StartQuery,
@@ -115,8 +135,10 @@ def export_telemetry(
     start, end = _aware("start", start), _aware("end", end)
     writer = export.export_csv if fmt == "csv" else export.export_jsonl
     body = _stream_in_transaction(
-        scope, lambda conn: writer(conn, scope.tenant_id, device_ids, metrics, start=start, end=end))
+        scope, lambda conn: writer(conn, scope.tenant_id, device_ids, metrics, start=start, end=end)
+    )
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     filename = f"telemetry-{start:%Y%m%dT%H%M%SZ}-{end:%Y%m%dT%H%M%SZ}.{fmt}"
-    return StreamingResponse(body, media_type=media,
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
