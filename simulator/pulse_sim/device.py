@@ -40,10 +40,13 @@ class Outbound:
 
 class SimDevice:
     def __init__(self, identity: DeviceIdentity, model: ModelType, rng: random.Random, *, start: float,
-                 utc_offset_s: float, skew_s: float, boot_id: str, buffer_limit: int) -> None:
+                 utc_offset_s: float, skew_s: float, boot_id: str, buffer_limit: int,
+                 clock_synced_at: float | None = None) -> None:
         self.identity = identity
         self.model = model
         self.skew_s = skew_s
+        # A device that booted with a wrong RTC keeps its skew until NTP corrects the clock (None: never).
+        self.clock_synced_at = clock_synced_at
         self.signals = SignalModel(model, rng, start, utc_offset_s)
         self.powered = True
         self.uplink = True
@@ -55,6 +58,12 @@ class SimDevice:
         self._buffer_limit = buffer_limit
         self._topics = {kind: build_topic(identity.tenant_id, identity.device_id, kind)
                         for kind in (TopicKind.TELEMETRY, TopicKind.HEARTBEAT)}
+
+    def clock_offset(self, t: float) -> float:
+        """How far the device's clock is off at fleet time ``t``."""
+        if self.clock_synced_at is not None and t >= self.clock_synced_at:
+            return 0.0
+        return self.skew_s
 
     @property
     def device_id(self) -> str:
@@ -110,7 +119,7 @@ class SimDevice:
         self._seq += 1
         envelope: dict[str, object] = {
             "v": ENVELOPE_VERSION,
-            "ts": round((t + self.skew_s) * 1000),
+            "ts": round((t + self.clock_offset(t)) * 1000),
             "seq": self._seq,
             "msg_id": f"{self._boot_id}-{self._seq}",
             "metrics": metrics,

@@ -36,6 +36,9 @@ from pulse_sim.transport import DryRunTransport, Link, Transport
 logger = logging.getLogger("pulse_sim.fleet")
 
 PLATFORM_MAX_FUTURE_SKEW_S = 300.0  # the platform's max_clock_skew_s: further ahead is quarantined
+# A device whose RTC is far off (beyond the platform's limit) is corrected by its first NTP sync, so
+# its early messages are quarantined (timestamp_out_of_range) and the later ones stored.
+NTP_SYNC_AFTER_S = 45.0
 _CATCHUP_TICK_S = 0.5
 
 
@@ -123,6 +126,8 @@ class _Fleet:
             identity = resolve_identity(config.credentials_dir, device_id, config.tenant_id)
             device = SimDevice(identity, model_for(index), seeded_rng(self._seed, device_id),
                                start=self._start, utc_offset_s=utc_offset, skew_s=skews.get(device_id, 0.0),
+                               clock_synced_at=(self._start + NTP_SYNC_AFTER_S
+                                                if skews.get(device_id, 0.0) > PLATFORM_MAX_FUTURE_SKEW_S else None),
                                boot_id=hashlib.blake2b(f"{run_id}:{device_id}".encode(), digest_size=6).hexdigest(),
                                buffer_limit=config.buffer_limit)
             link = transport.open(identity, inbound)

@@ -141,8 +141,9 @@ def by_device(messages: list[tuple[str, bytes]]) -> dict[tuple[str, TopicKind], 
     return grouped
 
 
-def test_three_devices_publish_valid_envelopes_on_their_topics_over_plain_tcp(plain_port, cloud):
+def test_three_devices_publish_valid_envelopes_on_their_topics_over_plain_tcp(plain_port, cloud, tmp_path):
     config = FleetConfig(device_ids=default_device_ids(3), tenant_id="acme", seed=11, rate_per_s=30.0,
+                         credentials_dir=tmp_path,
                          duration_s=2.0, heartbeat_s=0.5, random_drops=False, clock_skew=False,
                          drops=(Window("sim-02", 0.6, 0.5),), transport=TransportMode.MQTT_PLAIN,
                          host="127.0.0.1", port=plain_port)
@@ -176,10 +177,11 @@ class Recorder:
             outbox.publish(TopicKind.COMMAND_ACK, b'{"status":"done"}', command_id=command["id"])
 
 
-def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_port, cloud):
+def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_port, cloud, tmp_path):
     recorder = Recorder()
     stop = threading.Event()
     config = FleetConfig(device_ids=("sim-01", "sim-02"), seed=1, rate_per_s=10.0, random_drops=False,
+                         credentials_dir=tmp_path,
                          clock_skew=False, transport=TransportMode.MQTT_PLAIN, host="127.0.0.1", port=plain_port)
     runner = threading.Thread(target=run_fleet, args=(config,), kwargs={"inbound": recorder, "stop": stop})
     runner.start()
@@ -200,10 +202,11 @@ def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_por
         ("sim-02", TopicKind.COMMANDS), ("sim-02", TopicKind.TWIN_DELTA)}
 
 
-def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud):
+def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud, tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "pulse_sim", "--insecure-plain", "--host", "127.0.0.1", "--port", str(plain_port),
-         "--devices", "2", "--rate", "20/s", "--tenant", "sigterm", "--no-uplink-drops"],
+         "--devices", "2", "--rate", "20/s", "--tenant", "sigterm", "--no-uplink-drops",
+         "--credentials", str(tmp_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     try:
         cloud.wait_for(lambda messages: {parse_topic(t).device_id for t, _ in messages

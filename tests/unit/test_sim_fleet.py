@@ -26,7 +26,7 @@ from pulse_sim import (
     run_fleet,
 )
 from pulse_sim.config import default_device_ids
-from pulse_sim.fleet import FleetReport
+from pulse_sim.fleet import NTP_SYNC_AFTER_S, FleetReport
 from pulse_sim.transport import Published
 
 START = datetime(2026, 3, 2, 8, tzinfo=UTC).timestamp()
@@ -106,7 +106,7 @@ def test_reruns_get_new_msg_ids_so_the_platform_does_not_drop_them_as_duplicates
         m.envelope()["msg_id"] for m in second.published)
 
 
-def test_every_payload_passes_ingest_validation_except_the_deliberately_skewed_ones():
+def test_every_payload_passes_ingest_validation_except_the_far_skewed_device_before_its_ntp_sync():
     report, transport = simulate(device_ids=default_device_ids(25), clock_skew=True, random_drops=True,
                                  drop_mean_interval_s=600.0, duration_s=1800.0)
     assert report.published["telemetry"] > 25 * 300
@@ -118,12 +118,14 @@ def test_every_payload_passes_ingest_validation_except_the_deliberately_skewed_o
     for message in transport.published:
         check = {"now": datetime.fromtimestamp(message.at, tz=UTC), "max_bytes": 128 * 1024,
                  "max_metrics": 200, "max_skew": timedelta(seconds=300), "max_age": timedelta(days=7)}
-        if message.device_id in beyond:
+        if message.device_id in beyond and message.at < report.started_at + NTP_SYNC_AFTER_S:
             with pytest.raises(EnvelopeError) as refused:
                 validate_envelope(message.payload, **check)
             assert refused.value.reason is QuarantineReason.TIMESTAMP_OUT_OF_RANGE
         else:
             validate_envelope(message.payload, **check)
+    synced = [m for m in transport.published if m.device_id in beyond and m.at >= report.started_at + NTP_SYNC_AFTER_S]
+    assert synced, "the far-skewed device is stored once its clock is corrected"
 
 
 def test_overheat_raises_only_that_devices_temperature_from_the_fault_time():
