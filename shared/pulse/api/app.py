@@ -15,7 +15,8 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from pulse.api import problems
 from pulse.api.deps import TENANT_HEADER, ApiServices
-from pulse.api.routers import activation, audit, devices, sites, telemetry, tenants
+from pulse.api.routers import activation, audit, devices, sites, telemetry, tenants, users
+from pulse.identity.users import UserDirectory
 from pulse.registry.identities import DeviceIdentities
 from pulse.settings import Settings, get_settings
 
@@ -36,11 +37,21 @@ def default_services(settings: Settings | None = None) -> ApiServices:
             provisioner.append(iot_device_identities(settings.device_policy_name, settings.iot_endpoint))
         return provisioner[0]
 
+    directory: list[UserDirectory] = []
+
+    def user_directory() -> UserDirectory:
+        if not directory:
+            from pulse.platform.aws.cognito import cognito_user_directory
+
+            directory.append(cognito_user_directory(settings.cognito_user_pool_id))
+        return directory[0]
+
     return ApiServices(
         settings=settings,
         database=runtime.database,
         verifier=TokenVerifier.from_settings(settings),
         identities=identities,
+        users=user_directory if settings.cognito_user_pool_id else None,
     )
 
 
@@ -80,7 +91,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     )
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (tenants, sites, devices, telemetry, audit, activation):
+    for module in (tenants, sites, devices, telemetry, users, audit, activation):
         api.include_router(module.router)
     app.include_router(api)
     return app

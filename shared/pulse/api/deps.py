@@ -20,6 +20,7 @@ from pulse.errors import RequestInvalid, Unauthorized
 from pulse.identity.models import Forbidden, Principal, Role
 from pulse.identity.scope import Actor, TenantScope, operator_transaction
 from pulse.identity.tokens import TokenVerifier
+from pulse.identity.users import UserDirectory
 from pulse.ops.operator_audit import record_access
 from pulse.ops.quota import count_request
 from pulse.registry.errors import NotFound
@@ -38,7 +39,7 @@ class ApiServices:
     database: Callable[[], Database]
     verifier: TokenVerifier
     identities: Callable[[], DeviceIdentities]
-    users: Callable[[], object] | None = None
+    users: Callable[[], UserDirectory] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     @property
