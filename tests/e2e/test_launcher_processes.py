@@ -14,7 +14,7 @@ from pathlib import Path
 from pulse.local.layout import REPO_ROOT
 from pulse.local.pgcluster import PgCluster, free_port
 from pulse.local.processes import alive, descendants
-from tests.e2e.conftest import LocalPlatform
+from tests.e2e.platform import LocalPlatform
 
 READY_TIMEOUT_S = 120
 STOP_TIMEOUT_S = 60

@@ -14,9 +14,9 @@ from typing import Any
 
 import psycopg
 
-from tests.e2e.conftest import LocalPlatform
 from tests.e2e.device import MqttDevice, envelope
 from tests.e2e.latency import publish_to_row_latencies
+from tests.e2e.platform import LocalPlatform
 
 WAIT_S = 30.0
 
