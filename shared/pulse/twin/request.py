@@ -114,13 +114,13 @@ def parse_update(payload: bytes | str | dict[str, Any], limits: TwinLimits | Non
             raise TwinInvalid("body: Invalid JSON") from None
     if not isinstance(body, dict):
         raise TwinInvalid("body: must be a JSON object")
+    if "state" not in body:
+        raise TwinInvalid("state: Missing required node: state")
     unknown = sorted(set(body) - _TOP_LEVEL)
     if unknown:
         raise TwinInvalid(f"{unknown[0]}: unknown field (allowed: state, version, clientToken, if)")
     client_token = _client_token(body, limits)
     version = _version(body)
-    if "state" not in body:
-        raise TwinInvalid("state: Missing required node: state")
     state = body["state"]
     if not isinstance(state, dict):
         raise TwinInvalid("state: State node must be an object")
