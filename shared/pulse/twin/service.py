@@ -134,8 +134,11 @@ def twin_at(db: Database, tenant_id: str, device_id: str, *, revision: int | Non
         raise TwinInvalid("revision: give exactly one of revision or at")
     with tenant_transaction(db, tenant_id) as conn:
         _require_device(conn, tenant_id, device_id)
-        found = (store.revision_at_version(conn, tenant_id, device_id, revision) if revision is not None
-                 else store.revision_at_time(conn, tenant_id, device_id, at))  # type: ignore[arg-type]
+        if revision is not None:
+            found = store.revision_at_version(conn, tenant_id, device_id, revision)
+        else:
+            assert at is not None
+            found = store.revision_at_time(conn, tenant_id, device_id, at)
     if found is None:
         raise TwinNotFound(f"device {device_id!r} has no twin revision "
                            + (f"{revision}" if revision is not None else f"at or before {at}"))
