@@ -7,9 +7,11 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack, Tags
 from constructs import Construct
 
+from pulse_cdk.api import ApiConstruct
 from pulse_cdk.config import StageConfig
 from pulse_cdk.connect import ConnectConstruct
 from pulse_cdk.function import FunctionDefaults
+from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.stream import StreamConstruct
@@ -19,7 +21,8 @@ class PulseStack(Stack):
     """Wires the planes together; resources themselves are built inside the constructs.
 
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
-    the shared Lambda packaging, Stream (the database secret others are granted), Connect.
+    the shared Lambda packaging, Stream (the database secret others are granted), Connect,
+    Identity (the user pool the API's authorizer trusts), Api.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -33,6 +36,15 @@ class PulseStack(Stack):
         defaults = FunctionDefaults(config=config, packaging=self.packaging, ops=self.ops)
         self.stream = StreamConstruct(self, "Stream", defaults=defaults)
         self.connect = ConnectConstruct(self, "Connect", defaults=defaults, stream=self.stream)
+        self.identity = IdentityConstruct(self, "Identity", config=config, portal_origin=portal_origin(self.node))
+        self.api = ApiConstruct(
+            self,
+            "Api",
+            defaults=defaults,
+            stream=self.stream,
+            identity=self.identity,
+            device_policy_name=self.connect.device_policy_name,
+        )
         self.ops.add_alarm_overview()
 
         self._build_outputs()
@@ -45,6 +57,10 @@ class PulseStack(Stack):
             "IngestQueueUrl": self.connect.ingest_queue.queue_url,
             "DatabaseSecretArn": self.stream.database_secret.secret_arn,
             "AlarmTopicArn": self.ops.alarm_topic.topic_arn,
+            "UserPoolId": self.identity.user_pool.user_pool_id,
+            "UserPoolClientId": self.identity.portal_client.user_pool_client_id,
+            "HostedUiDomain": self.identity.hosted_ui_url,
+            "ApiUrl": self.api.url,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

@@ -13,7 +13,7 @@ from pulse_cdk.config import StageConfig
 
 pytestmark = pytest.mark.cdk
 
-PULSE_FUNCTIONS = {"ingest", "http_ingest", "migrate", "maintenance"}
+PULSE_FUNCTIONS = {"ingest", "http_ingest", "migrate", "maintenance", "api", "subscriptions"}
 
 
 def _pulse_functions(synthesized):
@@ -60,6 +60,8 @@ def test_function_environment_names_its_service_and_stage(synthesized, name):
         ("http_ingest", "pulse_ingest"),
         ("migrate", "owner"),
         ("maintenance", "owner"),
+        ("api", "pulse_app"),
+        ("subscriptions", "pulse_operator"),
     ],
 )
 def test_database_functions_get_the_secret_arn_and_their_role(synthesized, name, db_role):

@@ -28,8 +28,11 @@ def test_maintenance_runs_every_15_minutes_with_explicit_input(synthesized):
     maintenance = _logical_id(
         synthesized, "AWS::Lambda::Function", lambda p: p.get("FunctionName") == "pulse-dev-maintenance"
     )
-    (schedule,) = synthesized.resources("AWS::Scheduler::Schedule").values()
-    props = schedule["Properties"]
+    (props,) = [
+        schedule["Properties"]
+        for schedule in synthesized.resources("AWS::Scheduler::Schedule").values()
+        if schedule["Properties"]["Name"] == "pulse-dev-maintenance"
+    ]
 
     assert props["ScheduleExpression"] == "rate(15 minutes)"
     assert props["Target"]["Arn"] == {"Fn::GetAtt": [maintenance, "Arn"]}
