@@ -3,6 +3,10 @@
 Each sortable column has a ``(tenant_id, column, id)`` index (migration 0003), so a page is an
 index range scan whatever the sort. Nullable columns (site, last seen) sort NULLS LAST ascending
 and NULLS FIRST descending, which is exactly the btree order read forwards or backwards.
+
+"Last seen" sorts by the minute a device was last heard from (``last_seen_minute``, migration
+0020), then by id: an index on the exact time would make ingest's per-batch device update rewrite
+every index of the table.
 """
 
 from __future__ import annotations
@@ -32,6 +36,19 @@ class FleetSort(StrEnum):
 
 
 _NULLABLE = frozenset({FleetSort.SITE_ID, FleetSort.LAST_SEEN_AT})
+# Sorts whose SQL column differs from the listed field.
+_SQL_COLUMN = {FleetSort.LAST_SEEN_AT: "last_seen_minute"}
+
+
+def _sort_column(sort: FleetSort) -> str:
+    return _SQL_COLUMN.get(sort, sort.value)
+
+
+def _cursor_value(device: Device, sort: FleetSort) -> Any:
+    value = getattr(device, sort.value)
+    if sort is FleetSort.LAST_SEEN_AT and value is not None:
+        return value.replace(second=0, microsecond=0)
+    return value
 
 
 class FleetQuery(BaseModel):
@@ -91,7 +108,7 @@ def _filters(tenant_id: str, q: FleetQuery) -> tuple[list[str], list[Any]]:
 
 
 def _keyset(q: FleetQuery, after: list[Any]) -> tuple[str, list[Any]]:
-    column, desc = q.sort.value, q.order == "desc"
+    column, desc = _sort_column(q.sort), q.order == "desc"
     if q.sort is FleetSort.ID:
         return ("id < %s" if desc else "id > %s"), [after[-1]]
     value, last_id = after
@@ -115,7 +132,7 @@ def list_devices(conn: psycopg.Connection, tenant_id: str, q: FleetQuery) -> Pag
         clause, values = _keyset(q, after)
         clauses.append(clause)
         params += values
-    column, direction = q.sort.value, q.order.upper()
+    column, direction = _sort_column(q.sort), q.order.upper()
     nulls = "" if q.sort not in _NULLABLE else (" NULLS FIRST" if q.order == "desc" else " NULLS LAST")
     order = "id " + direction if q.sort is FleetSort.ID else f"{column} {direction}{nulls}, id {direction}"
     rows = conn.execute(
@@ -126,7 +143,7 @@ def list_devices(conn: psycopg.Connection, tenant_id: str, q: FleetQuery) -> Pag
     cursor = None
     if len(rows) > q.limit:
         last = items[-1]
-        key = [last.id] if q.sort is FleetSort.ID else [getattr(last, column), last.id]
+        key = [last.id] if q.sort is FleetSort.ID else [_cursor_value(last, q.sort), last.id]
         cursor = encode_cursor(q.sort_key, [v.isoformat() if hasattr(v, "isoformat") else v for v in key])
     return Page(items=items, next_cursor=cursor)
 
