@@ -105,6 +105,30 @@ def _stack(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token(args: argparse.Namespace) -> int:
+    """Prints an ID token of a seeded login, for curl against the local API."""
+    import json
+
+    from pulse.local import demo, deploy, emulator
+    from pulse.local.dev import running_outputs
+    from pulse.local.seed import DEMO_TENANT
+
+    layout = _layout()
+    running, stack = running_outputs(layout)
+    outputs = deploy.stack_outputs(stack) if stack else {}
+    if "UserPoolId" not in outputs:
+        print("pulse: the local stack is not running; start it with `make dev`", file=sys.stderr)
+        return 2
+    passwords = json.loads(layout.logins_file.read_text()) if layout.logins_file.is_file() else {}
+    email = args.email or demo.demo_logins(DEMO_TENANT)[0][0]
+    if email not in passwords:
+        print(f"pulse: no seeded login {email!r}; known: {', '.join(sorted(passwords)) or 'none'}", file=sys.stderr)
+        return 2
+    cognito = emulator.boto_client("cognito-idp", running.endpoint)
+    print(demo.id_token(cognito, outputs["UserPoolId"], outputs["UserPoolClientId"], email, passwords[email]))
+    return 0
+
+
 def _sim(args: argparse.Namespace) -> int:
     try:
         import pulse_sim
@@ -169,6 +193,10 @@ def add_commands(commands: Any) -> None:
     stack.add_argument("action", choices=["deploy", "destroy", "status"])
     stack.add_argument("--force", action="store_true", help="deploy even if sources are unchanged")
     stack.set_defaults(run=_stack)
+
+    token = commands.add_parser("token", help="print an ID token of a seeded local login (for curl)")
+    token.add_argument("email", nargs="?", help="default: the demo tenant's admin")
+    token.set_defaults(run=_token)
 
     sim = commands.add_parser(
         "sim", help="run the device simulator (arguments go to pulse_sim)", prefix_chars="+", add_help=False

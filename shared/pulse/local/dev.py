@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 from pulse.errors import ConfigurationError
-from pulse.local import deploy, emulator, gaps
+from pulse.local import demo, deploy, emulator, gaps
 from pulse.local.database import LocalDatabase, remembered_port
 from pulse.local.layout import STACK_NAME, LocalLayout
 from pulse.local.processes import Supervisor, alive
@@ -107,6 +107,7 @@ class DevPlatform:
         self.supervisor = Supervisor()
         self.started_database = False
         self.outputs: dict[str, str] = {}
+        self.logins: list[demo.Login] = []
         self.config: emulator.EmulatorConfig | None = None
 
     def _step(self, what: str) -> float:
@@ -177,9 +178,16 @@ class DevPlatform:
             devices_dir=self.layout.devices,
             device_count=self.options.devices,
         )
+        sites = demo.seed_sites(self.database.url, DEMO_TENANT, report.devices)
+        self.logins = demo.seed_logins(
+            emulator.boto_client("cognito-idp", self.config.endpoint),
+            self.outputs["UserPoolId"],
+            DEMO_TENANT,
+            self.layout.logins_file,
+        )
         self.say(
-            f"    {len(report.devices)} devices, {len(report.provisioned)} newly provisioned "
-            f"({time.monotonic() - t:.1f} s)"
+            f"    {len(report.devices)} devices, {len(report.provisioned)} newly provisioned, "
+            f"{len(demo.DEMO_SITES)} sites ({sites} new), {len(self.logins)} logins ({time.monotonic() - t:.1f} s)"
         )
 
     def start_simulator(self) -> None:
@@ -229,8 +237,10 @@ class DevPlatform:
         assert self.config is not None
         endpoint = self.config.endpoint
         api = gaps.http_api_local_url(endpoint, self.outputs.get("DeviceHttpApiUrl", ""))
+        rest = gaps.http_api_local_url(endpoint, self.outputs.get("ApiUrl", "")) + "api/v1"
         pulse = _pulse_command()
         lines = [
+            f'  API                   {rest}   (e.g. curl -H "Authorization: Bearer $({pulse} token)" {rest}/devices)',
             f"  emulator (AWS APIs)   {endpoint}   (health: {endpoint}/_ministack/health; "
             f"AWS_ENDPOINT_URL={endpoint} aws ...)",
             f"  MQTT broker (mTLS)    localhost:{self.config.mqtt_port}   (CA {self.layout.devices / 'ca.pem'})",
@@ -241,7 +251,10 @@ class DevPlatform:
         ]
         if any(child.name == "sim" for child in self.supervisor.children):
             lines.append(f"  simulator             {self.options.devices} devices publishing ({pulse} logs sim)")
+        lines += ["", "  logins (Cognito in the emulator; `pulse token EMAIL` prints an ID token):"]
+        lines += [f"    {login.role:16} {login.email:28} {login.password}" for login in self.logins]
         lines += [
+            "",
             f"  logs                  {self.layout.logs}/   ({pulse} logs [ministack|sim])",
             "",
             "  telemetry arriving:   " + f'{pulse} db psql -c "{SIM_QUERY}"',

@@ -41,6 +41,28 @@ def _restore_cors(endpoint: str, template: dict[str, Any]) -> None:
             client.update_api(ApiId=api["ApiId"], CorsConfiguration=apis[api["Name"]])
 
 
+def _local_jwks(endpoint: str, template: dict[str, Any]) -> None:
+    """Point the API Lambda's token check at the emulator's JWKS for the stack's user pool."""
+    client = boto_client("lambda", endpoint)
+    for name in [
+        r["Properties"].get("FunctionName")
+        for r in template.get("Resources", {}).values()
+        if r.get("Type") == "AWS::Lambda::Function"
+    ]:
+        if not isinstance(name, str):
+            continue
+        variables = client.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+        issuer = variables.get("PULSE_AUTH_ISSUER", "")
+        if not issuer:
+            continue
+        pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
+        wanted = f"{endpoint}/{pool_id}/.well-known/jwks.json"
+        if variables.get("PULSE_AUTH_JWKS_URL") != wanted:
+            client.update_function_configuration(
+                FunctionName=name, Environment={"Variables": {**variables, "PULSE_AUTH_JWKS_URL": wanted}}
+            )
+
+
 GAPS: tuple[Gap, ...] = (
     Gap(
         "lambda-interpreter",
@@ -65,6 +87,14 @@ GAPS: tuple[Gap, ...] = (
         "CORS settings of an HTTP API are ignored on first deploy (preflight 403)",
         "after each deploy the template's CorsConfiguration is put again with apigatewayv2.update_api",
         _restore_cors,
+    ),
+    Gap(
+        "cognito-jwks",
+        "tokens name the AWS issuer (https://cognito-idp.<region>.amazonaws.com/<pool>) but the keys are served "
+        "by the emulator at /<pool>/.well-known/jwks.json",
+        "after each deploy PULSE_AUTH_JWKS_URL of every function with PULSE_AUTH_ISSUER is set to the emulator's "
+        "JWKS (the verifier accepts plain http only on loopback)",
+        _local_jwks,
     ),
     Gap(
         "secret-ref",

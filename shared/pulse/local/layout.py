@@ -80,6 +80,11 @@ class LocalLayout:
         return self.root / "logs"
 
     @property
+    def logins_file(self) -> Path:
+        """Generated passwords of the seeded Cognito users (mode 0600)."""
+        return self.root / "logins.json"
+
+    @property
     def tmp(self) -> Path:
         return self.root / "tmp"
 

@@ -9,7 +9,8 @@ Credentials follow the simulator's layout::
     .pulse/devices/ca.pem                       the emulator's CA (signs the broker and devices)
     .pulse/devices/<device_id>/cert.pem|key.pem|device.json
 
-Sites and Cognito users arrive with the registry issue.
+The tenant is created through the registry (with its subscription); sites and logins are seeded by
+``pulse.local.demo`` once the stack's user pool exists.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 import psycopg
 
 from pulse.connect.topics import thing_name
+from pulse.local.demo import seed_tenant
 from pulse.platform.aws.iot import CertificateNotFound, DeviceCertificate, IotRegistry
 
 DEMO_TENANT = "demo"
@@ -115,15 +117,6 @@ def provision_device(
     return record, fresh
 
 
-def upsert_tenant(conn: psycopg.Connection[Any], tenant_id: str, name: str) -> None:
-    conn.execute(
-        """INSERT INTO tenants (id, name, status) VALUES (%s, %s, 'active')
-           ON CONFLICT (id) DO UPDATE SET status = 'active', updated_at = now()
-           WHERE tenants.status <> 'active'""",
-        (tenant_id, name),
-    )
-
-
 def upsert_device(conn: psycopg.Connection[Any], record: dict[str, Any]) -> None:
     conn.execute(
         """INSERT INTO devices (tenant_id, id, name, thing_name, certificate_id)
@@ -152,8 +145,8 @@ def seed(
     if not ca_file.is_file() or ca_file.read_text() != broker.ca_pem:
         ca_file.write_text(broker.ca_pem)
     report = SeedReport(tenant_id=tenant_id)
+    seed_tenant(database_url, tenant_id, DEMO_TENANT_NAME)  # through the registry: tenant + subscription
     with psycopg.connect(database_url, autocommit=True) as conn:
-        upsert_tenant(conn, tenant_id, DEMO_TENANT_NAME)
         for device_id in [*simulator_device_ids(device_count), PROBE_DEVICE]:
             record, fresh = provision_device(
                 iot,
