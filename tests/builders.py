@@ -17,26 +17,48 @@ from pulse.connect.topics import thing_name
 _seq = itertools.count(1)
 
 
-def make_tenant(sql: psycopg.Connection, tenant_id: str = "acme", *, status: str = "active",
-                rate: int | None = None) -> str:
-    sql.execute("INSERT INTO tenants (id, name, status, device_rate_per_minute) VALUES (%s, %s, %s, %s)",
-                (tenant_id, tenant_id.title(), status, rate))
+def make_tenant(
+    sql: psycopg.Connection, tenant_id: str = "acme", *, status: str = "active", rate: int | None = None
+) -> str:
+    sql.execute(
+        "INSERT INTO tenants (id, name, status, device_rate_per_minute) VALUES (%s, %s, %s, %s)",
+        (tenant_id, tenant_id.title(), status, rate),
+    )
     return tenant_id
 
 
-def make_device(sql: psycopg.Connection, tenant_id: str = "acme", device_id: str = "dev-1", *,
-                status: str = "active", token: str | None = None, with_thing: bool = True) -> str:
+def make_device(
+    sql: psycopg.Connection,
+    tenant_id: str = "acme",
+    device_id: str = "dev-1",
+    *,
+    status: str = "active",
+    token: str | None = None,
+    with_thing: bool = True,
+) -> str:
     sql.execute(
         """INSERT INTO devices (tenant_id, id, name, status, thing_name, token_hash)
            VALUES (%s, %s, %s, %s, %s, %s)""",
-        (tenant_id, device_id, device_id, status, thing_name(tenant_id, device_id) if with_thing else None,
-         hash_device_token(token) if token else None),
+        (
+            tenant_id,
+            device_id,
+            device_id,
+            status,
+            thing_name(tenant_id, device_id) if with_thing else None,
+            hash_device_token(token) if token else None,
+        ),
     )
     return device_id
 
 
-def envelope(metrics: dict[str, Any] | None = None, *, ts: datetime | int | None = None,
-             msg_id: str | None = "auto", seq: int | None = None, **extra: Any) -> dict[str, Any]:
+def envelope(
+    metrics: dict[str, Any] | None = None,
+    *,
+    ts: datetime | int | None = None,
+    msg_id: str | None = "auto",
+    seq: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     when = ts if ts is not None else datetime.now(UTC)
     doc: dict[str, Any] = {
         "v": 1,
@@ -51,16 +73,18 @@ def envelope(metrics: dict[str, Any] | None = None, *, ts: datetime | int | None
     return doc
 
 
-def rule_record(topic: str, payload: bytes | dict[str, Any], *, client_id: str | None = None,
-                message_id: str | None = None) -> dict[str, Any]:
+def rule_record(
+    topic: str, payload: bytes | dict[str, Any], *, client_id: str | None = None, message_id: str | None = None
+) -> dict[str, Any]:
     """One SQS record as the IoT topic rule writes it (payload base64-encoded by the rule SQL)."""
     raw = payload if isinstance(payload, bytes) else orjson.dumps(payload)
     parts = topic.split("/")
     body = {
         "payload_b64": base64.b64encode(raw).decode(),
         "topic": topic,
-        "client_id": client_id if client_id is not None else (
-            thing_name(parts[1], parts[3]) if len(parts) >= 4 else "unknown"),
+        "client_id": client_id
+        if client_id is not None
+        else (thing_name(parts[1], parts[3]) if len(parts) >= 4 else "unknown"),
         "principal": "cert-" + uuid.uuid4().hex[:12],
         "received_at": int(datetime.now(UTC).timestamp() * 1000),
     }
@@ -72,8 +96,12 @@ def sqs_record(body: str, *, message_id: str | None = None) -> dict[str, Any]:
         "messageId": message_id or str(uuid.uuid4()),
         "receiptHandle": "handle-" + uuid.uuid4().hex,
         "body": body,
-        "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": str(next(_seq)),
-                       "SenderId": "AIDAIOT", "ApproximateFirstReceiveTimestamp": "1"},
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(next(_seq)),
+            "SenderId": "AIDAIOT",
+            "ApproximateFirstReceiveTimestamp": "1",
+        },
         "messageAttributes": {},
         "md5OfBody": "0" * 32,
         "eventSource": "aws:sqs",
@@ -118,11 +146,22 @@ def http_api_event(
         "rawQueryString": "",
         "headers": {"content-type": "application/json", **{k.lower(): v for k, v in (headers or {}).items()}},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.example.com", "domainPrefix": "api",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10",
-                     "userAgent": "gateway/1.0"},
-            "requestId": "req-" + uuid.uuid4().hex, "routeKey": f"{method} {path}", "stage": "$default",
-            "time": "22/Nov/2026:10:00:00 +0000", "timeEpoch": 1795341600000,
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "192.0.2.10",
+                "userAgent": "gateway/1.0",
+            },
+            "requestId": "req-" + uuid.uuid4().hex,
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "22/Nov/2026:10:00:00 +0000",
+            "timeEpoch": 1795341600000,
         },
         "pathParameters": path_parameters or {},
         "body": raw,
@@ -155,17 +194,33 @@ class TokenIssuer:
         jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
         return {"keys": [{**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}]}
 
-    def token(self, *, role: str = "customer_admin", tenant: str | None = "acme", sub: str | None = None,
-              email: str | None = None, token_use: str = "id", expires_in: int = 3600, **claims: Any) -> str:
+    def token(
+        self,
+        *,
+        role: str = "customer_admin",
+        tenant: str | None = "acme",
+        sub: str | None = None,
+        email: str | None = None,
+        token_use: str = "id",
+        expires_in: int = 3600,
+        **claims: Any,
+    ) -> str:
         import time
 
         import jwt
 
         now = int(time.time())
         subject = sub or f"user-{role}-{tenant}"
-        body: dict[str, Any] = {"sub": subject, "iss": TEST_ISSUER, "iat": now, "exp": now + expires_in,
-                                "token_use": token_use, "cognito:groups": [role], "cognito:username": subject,
-                                "email": email or f"{role}@{tenant or 'pulse'}.example"}
+        body: dict[str, Any] = {
+            "sub": subject,
+            "iss": TEST_ISSUER,
+            "iat": now,
+            "exp": now + expires_in,
+            "token_use": token_use,
+            "cognito:groups": [role],
+            "cognito:username": subject,
+            "email": email or f"{role}@{tenant or 'pulse'}.example",
+        }
         body["aud" if token_use == "id" else "client_id"] = TEST_CLIENT_ID
         if tenant is not None:
             body["custom:tenant_id"] = tenant
@@ -179,9 +234,15 @@ class TokenIssuer:
 def api_settings(database_url: str, **overrides: Any) -> Any:
     from pulse.settings import Settings
 
-    return Settings(database_url=database_url, db_role="pulse_app", auth_issuer=TEST_ISSUER,
-                    auth_client_ids=(TEST_CLIENT_ID,), device_policy_name="pulse-test-device",
-                    iot_endpoint="abc123-ats.iot.eu-west-1.amazonaws.com", **overrides)
+    return Settings(
+        database_url=database_url,
+        db_role="pulse_app",
+        auth_issuer=TEST_ISSUER,
+        auth_client_ids=(TEST_CLIENT_ID,),
+        device_policy_name="pulse-test-device",
+        iot_endpoint="abc123-ats.iot.eu-west-1.amazonaws.com",
+        **overrides,
+    )
 
 
 class ApiHarness:
@@ -206,12 +267,16 @@ class ApiHarness:
         self.db = Database(database_url, "pulse_app")
         self.owner = Database(database_url)
         self.iot_client = boto3.client("iot", region_name="eu-west-1")
-        self.iot_client.create_policy(policyName="pulse-test-device", policyDocument='{"Version": "2012-10-17", '
-                                      '"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}')
+        self.iot_client.create_policy(
+            policyName="pulse-test-device",
+            policyDocument='{"Version": "2012-10-17", '
+            '"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}',
+        )
         self.identities = IotDeviceIdentities(self.iot_client, "pulse-test-device", self.settings.iot_endpoint)
         self.verifier = TokenVerifier.from_settings(self.settings, fetcher=self.issuer.jwks)
-        self.services = ApiServices(settings=self.settings, database=lambda: self.db, verifier=self.verifier,
-                                    identities=lambda: self.identities)
+        self.services = ApiServices(
+            settings=self.settings, database=lambda: self.db, verifier=self.verifier, identities=lambda: self.identities
+        )
         self.client = TestClient(create_app(self.services), raise_server_exceptions=False)
 
     def create_tenant(self, tenant_id: str, plan_id: str = "standard") -> None:
@@ -222,11 +287,22 @@ class ApiHarness:
         from pulse.registry.subscriptions import create_tenant
 
         with operator_transaction(self.owner) as conn:
-            create_tenant(conn, TenantIn(id=tenant_id, name=tenant_id.title(), plan_id=plan_id),
-                          Actor.system("test"), datetime.now(UTC))
+            create_tenant(
+                conn,
+                TenantIn(id=tenant_id, name=tenant_id.title(), plan_id=plan_id),
+                Actor.system("test"),
+                datetime.now(UTC),
+            )
 
-    def request(self, method: str, path: str, *, as_: tuple[str, str | None] = ("customer_admin", "acme"),
-                headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        as_: tuple[str, str | None] = ("customer_admin", "acme"),
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         role, tenant = as_
         all_headers = {**self.issuer.headers(role=role, tenant=tenant), **(headers or {})}
         return self.client.request(method, "/api/v1" + path, headers=all_headers, **kwargs)

@@ -41,8 +41,13 @@ def ingest_sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
             messages.append(inbound_from_rule_record(record.message_id, record.body, fallback_received_at=now))
         except RecordError as exc:
             refused[record.message_id] = Rejection(
-                reason=QuarantineReason.SCHEMA_VIOLATION, detail=f"transport record: {exc}", topic="",
-                source="mqtt", payload=record.body.encode(), received_at=now)
+                reason=QuarantineReason.SCHEMA_VIOLATION,
+                detail=f"transport record: {exc}",
+                topic="",
+                source="mqtt",
+                payload=record.body.encode(),
+                received_at=now,
+            )
     try:
         result = ingest_messages(runtime.database(), messages, settings, now, runtime.partition_cache(), refused)
     except DatabaseUnavailable as exc:
@@ -50,8 +55,15 @@ def ingest_sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
         metrics.add_metric(name="IngestBatchFailed", unit=MetricUnit.Count, value=1)
         return {"batchItemFailures": [{"itemIdentifier": r.message_id} for r in records]}
     _publish_metrics(result)
-    logger.info("batch ingested", extra={"accepted": result.count("accepted"), "duplicate": result.count("duplicate"),
-                                         "quarantined": result.count("quarantined"), "rows": result.metric_rows})
+    logger.info(
+        "batch ingested",
+        extra={
+            "accepted": result.count("accepted"),
+            "duplicate": result.count("duplicate"),
+            "quarantined": result.count("quarantined"),
+            "rows": result.metric_rows,
+        },
+    )
     return {"batchItemFailures": []}
 
 
@@ -77,9 +89,10 @@ def ingest_http(tenant_id: str, device_id: str, body: bytes, token: str | None) 
     settings = get_settings()
     now = datetime.now(UTC)
     topic = f"tenant/{tenant_id}/device/{device_id}/telemetry"
-    messages = [InboundMessage(message_id=str(i), topic=topic, payload=payload, source="http", received_at=now,
-                               token=token)
-                for i, payload in enumerate(_http_payloads(body, settings.max_payload_bytes))]
+    messages = [
+        InboundMessage(message_id=str(i), topic=topic, payload=payload, source="http", received_at=now, token=token)
+        for i, payload in enumerate(_http_payloads(body, settings.max_payload_bytes))
+    ]
     result = ingest_messages(runtime.database(), messages, settings, now, runtime.partition_cache())
     _publish_metrics(result)
     return result

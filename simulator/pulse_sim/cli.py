@@ -89,44 +89,90 @@ def _port(text: str) -> int:
 
 def build_parser(prog: str = "pulse sim") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog=prog, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog=prog,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Simulated Pulse devices: realistic telemetry and heartbeats over MQTT with mutual TLS, "
-                    "to the local broker or AWS IoT Core.")
+        "to the local broker or AWS IoT Core.",
+    )
     fleet = parser.add_argument_group("fleet")
     size = fleet.add_mutually_exclusive_group()
-    size.add_argument("--devices", type=_count, metavar="N",
-                      help=f"devices sim-01..sim-N (default {DEFAULT_DEVICE_COUNT})")
+    size.add_argument(
+        "--devices", type=_count, metavar="N", help=f"devices sim-01..sim-N (default {DEFAULT_DEVICE_COUNT})"
+    )
     size.add_argument("--ids", type=_ids, metavar="ID,ID,...", help="these device ids instead")
-    fleet.add_argument("--tenant", default=DEFAULT_TENANT,
-                       help="tenant of devices without a device.json (default %(default)s)")
+    fleet.add_argument(
+        "--tenant", default=DEFAULT_TENANT, help="tenant of devices without a device.json (default %(default)s)"
+    )
     fleet.add_argument("--seed", type=int, help="reproduce a run (default: random, logged at start)")
-    fleet.add_argument("--rate", type=_parsed(parse_rate), metavar="N/s",
-                       help=f"fleet-wide telemetry rate, e.g. 10/s or 600/min "
-                            f"(default: each device every {DEFAULT_DEVICE_PERIOD_S:g} s)")
-    fleet.add_argument("--duration", type=_parsed(parse_duration), metavar="TIME",
-                       help="stop after e.g. 90s, 10m, 1h (default: until Ctrl-C)")
-    fleet.add_argument("--heartbeat", type=_parsed(parse_duration), default=60.0, metavar="TIME",
-                       help="heartbeat interval (default 60s)")
+    fleet.add_argument(
+        "--rate",
+        type=_parsed(parse_rate),
+        metavar="N/s",
+        help=f"fleet-wide telemetry rate, e.g. 10/s or 600/min "
+        f"(default: each device every {DEFAULT_DEVICE_PERIOD_S:g} s)",
+    )
+    fleet.add_argument(
+        "--duration",
+        type=_parsed(parse_duration),
+        metavar="TIME",
+        help="stop after e.g. 90s, 10m, 1h (default: until Ctrl-C)",
+    )
+    fleet.add_argument(
+        "--heartbeat",
+        type=_parsed(parse_duration),
+        default=60.0,
+        metavar="TIME",
+        help="heartbeat interval (default 60s)",
+    )
     scenarios = parser.add_argument_group("scenarios (times from the start of the run)")
-    scenarios.add_argument("--fault", type=_parsed(parse_fault), action="append", default=[],
-                           metavar="KIND:DEVICE@T[+D]", help="e.g. overheat:sim-03@60s; repeatable")
-    scenarios.add_argument("--offline", type=_parsed(parse_window), action="append", default=[],
-                           metavar="DEVICE@T[+D]", help="device stops publishing, e.g. sim-07@120s+300s")
-    scenarios.add_argument("--drop", type=_parsed(lambda t: parse_window(t, default_duration_s=DEFAULT_DROP_S)),
-                           action="append", default=[], metavar="DEVICE@T[+D]",
-                           help=f"uplink drop with buffered catch-up (default {DEFAULT_DROP_S:g}s)")
+    scenarios.add_argument(
+        "--fault",
+        type=_parsed(parse_fault),
+        action="append",
+        default=[],
+        metavar="KIND:DEVICE@T[+D]",
+        help="e.g. overheat:sim-03@60s; repeatable",
+    )
+    scenarios.add_argument(
+        "--offline",
+        type=_parsed(parse_window),
+        action="append",
+        default=[],
+        metavar="DEVICE@T[+D]",
+        help="device stops publishing, e.g. sim-07@120s+300s",
+    )
+    scenarios.add_argument(
+        "--drop",
+        type=_parsed(lambda t: parse_window(t, default_duration_s=DEFAULT_DROP_S)),
+        action="append",
+        default=[],
+        metavar="DEVICE@T[+D]",
+        help=f"uplink drop with buffered catch-up (default {DEFAULT_DROP_S:g}s)",
+    )
     scenarios.add_argument("--no-uplink-drops", action="store_true", help="no random uplink drops")
     scenarios.add_argument("--no-clock-skew", action="store_true", help="every device clock is exact")
     connection = parser.add_argument_group("connection")
-    connection.add_argument("--credentials", type=Path, default=DEFAULT_CREDENTIALS_DIR, metavar="DIR",
-                            help="ca.pem and <device>/{cert.pem,key.pem,device.json} (default %(default)s)")
+    connection.add_argument(
+        "--credentials",
+        type=Path,
+        default=DEFAULT_CREDENTIALS_DIR,
+        metavar="DIR",
+        help="ca.pem and <device>/{cert.pem,key.pem,device.json} (default %(default)s)",
+    )
     connection.add_argument("--host", help="broker host (overrides device.json)")
     connection.add_argument("--port", type=_port, help="broker port (default: device.json, 8883; plain 1883)")
-    connection.add_argument("--no-hostname-check", action="store_true",
-                            help="accept a broker certificate issued for another name (the CA is still checked)")
+    connection.add_argument(
+        "--no-hostname-check",
+        action="store_true",
+        help="accept a broker certificate issued for another name (the CA is still checked)",
+    )
     mode = connection.add_mutually_exclusive_group()
-    mode.add_argument("--insecure-plain", action="store_true",
-                      help="INSECURE, for tests: plain TCP without TLS or device authentication")
+    mode.add_argument(
+        "--insecure-plain",
+        action="store_true",
+        help="INSECURE, for tests: plain TCP without TLS or device authentication",
+    )
     mode.add_argument("--dry-run", action="store_true", help="print messages as JSON lines; connect to nothing")
     parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     return parser
@@ -141,11 +187,22 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         transport = TransportMode.MQTT_TLS
     return FleetConfig(
         device_ids=args.ids or default_device_ids(args.devices or DEFAULT_DEVICE_COUNT),
-        tenant_id=args.tenant, seed=args.seed, rate_per_s=args.rate, duration_s=args.duration,
-        heartbeat_s=args.heartbeat, faults=tuple(args.fault), offline=tuple(args.offline),
-        drops=tuple(args.drop), random_drops=not args.no_uplink_drops, clock_skew=not args.no_clock_skew,
-        transport=transport, credentials_dir=args.credentials, host=args.host, port=args.port,
-        verify_hostname=not args.no_hostname_check)
+        tenant_id=args.tenant,
+        seed=args.seed,
+        rate_per_s=args.rate,
+        duration_s=args.duration,
+        heartbeat_s=args.heartbeat,
+        faults=tuple(args.fault),
+        offline=tuple(args.offline),
+        drops=tuple(args.drop),
+        random_drops=not args.no_uplink_drops,
+        clock_skew=not args.no_clock_skew,
+        transport=transport,
+        credentials_dir=args.credentials,
+        host=args.host,
+        port=args.port,
+        verify_hostname=not args.no_hostname_check,
+    )
 
 
 @contextmanager

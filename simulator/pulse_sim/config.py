@@ -85,8 +85,12 @@ class FleetConfig:
                 build_topic(self.tenant_id, device_id, TopicKind.TELEMETRY)
             except TopicError as exc:
                 raise ScenarioError(str(exc)) from None
-        for name, value in (("rate", self.rate_per_s), ("heartbeat interval", self.heartbeat_s),
-                            ("catch-up pace", self.catchup_per_s), ("drop interval", self.drop_mean_interval_s)):
+        for name, value in (
+            ("rate", self.rate_per_s),
+            ("heartbeat interval", self.heartbeat_s),
+            ("catch-up pace", self.catchup_per_s),
+            ("drop interval", self.drop_mean_interval_s),
+        ):
             if value is not None and value <= 0:
                 raise ScenarioError(f"the {name} must be more than zero")
         if self.duration_s is not None and self.duration_s < 0:
@@ -98,15 +102,18 @@ class FleetConfig:
         windows += [(f"--fault {f.kind.value}", f.window) for f in self.faults]
         for option, window in windows:
             if window.device_id not in known:
-                raise ScenarioError(f"{option}: unknown device {window.device_id!r} "
-                                    f"(the fleet is {_describe(self.device_ids)})")
+                raise ScenarioError(
+                    f"{option}: unknown device {window.device_id!r} (the fleet is {_describe(self.device_ids)})"
+                )
         for fault in self.faults:
             model = known[fault.window.device_id]
             metric = FAULT_METRIC[fault.kind]
             if metric not in METRICS_BY_MODEL[model]:
                 capable = [d for d, m in known.items() if metric in METRICS_BY_MODEL[m]]
-                raise ScenarioError(f"--fault {fault.kind.value}: {fault.window.device_id} is a {model.value} "
-                                    f"and sends no {metric}; try one of {_describe(tuple(capable))}")
+                raise ScenarioError(
+                    f"--fault {fault.kind.value}: {fault.window.device_id} is a {model.value} "
+                    f"and sends no {metric}; try one of {_describe(tuple(capable))}"
+                )
 
 
 def _describe(device_ids: tuple[str, ...]) -> str:

@@ -97,8 +97,10 @@ def tls_files(root: Path, device_id: str) -> TlsFiles:
     files = TlsFiles(ca=root / CA_FILE, cert=root / device_id / CERT_FILE, key=root / device_id / KEY_FILE)
     missing = [str(p) for p in (files.ca, files.cert, files.key) if not p.is_file()]
     if missing:
-        raise CredentialsError(f"device {device_id}: missing {', '.join(missing)} "
-                               f"(provision the device, or use --insecure-plain / --dry-run)")
+        raise CredentialsError(
+            f"device {device_id}: missing {', '.join(missing)} "
+            f"(provision the device, or use --insecure-plain / --dry-run)"
+        )
     return files
 
 
@@ -110,8 +112,7 @@ def endpoint_of(root: Path, device_id: str, host: str | None, port: int | None, 
     record = read_device_file(root, device_id)
     resolved_host = host or (record.host if record else None)
     if resolved_host is None:
-        raise CredentialsError(f"device {device_id}: no broker host (no {root / device_id / DEVICE_FILE}; "
-                               f"pass --host)")
+        raise CredentialsError(f"device {device_id}: no broker host (no {root / device_id / DEVICE_FILE}; pass --host)")
     if port is not None:
         return Endpoint(resolved_host, port)
     if plain:

@@ -39,9 +39,19 @@ class Outbound:
 
 
 class SimDevice:
-    def __init__(self, identity: DeviceIdentity, model: ModelType, rng: random.Random, *, start: float,
-                 utc_offset_s: float, skew_s: float, boot_id: str, buffer_limit: int,
-                 clock_synced_at: float | None = None) -> None:
+    def __init__(
+        self,
+        identity: DeviceIdentity,
+        model: ModelType,
+        rng: random.Random,
+        *,
+        start: float,
+        utc_offset_s: float,
+        skew_s: float,
+        boot_id: str,
+        buffer_limit: int,
+        clock_synced_at: float | None = None,
+    ) -> None:
         self.identity = identity
         self.model = model
         self.skew_s = skew_s
@@ -56,8 +66,10 @@ class SimDevice:
         self._seq = 0
         self._buffer: deque[Outbound] = deque()
         self._buffer_limit = buffer_limit
-        self._topics = {kind: build_topic(identity.tenant_id, identity.device_id, kind)
-                        for kind in (TopicKind.TELEMETRY, TopicKind.HEARTBEAT)}
+        self._topics = {
+            kind: build_topic(identity.tenant_id, identity.device_id, kind)
+            for kind in (TopicKind.TELEMETRY, TopicKind.HEARTBEAT)
+        }
 
     def clock_offset(self, t: float) -> float:
         """How far the device's clock is off at fleet time ``t``."""
@@ -110,8 +122,10 @@ class SimDevice:
         if len(self._buffer) >= self._buffer_limit:
             lost = self._buffer.popleft()
             self.overflowed += 1
-            logger.warning("uplink buffer full, oldest message lost",
-                           extra={"device_id": self.device_id, "seq": lost.seq, "limit": self._buffer_limit})
+            logger.warning(
+                "uplink buffer full, oldest message lost",
+                extra={"device_id": self.device_id, "seq": lost.seq, "limit": self._buffer_limit},
+            )
         self._buffer.append(message)
         return None
 

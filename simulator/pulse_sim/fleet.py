@@ -71,9 +71,13 @@ def build_transport(config: FleetConfig) -> Transport:
         return DryRunTransport()
     from pulse_sim.mqtt import MqttTransport  # paho is needed only when talking MQTT
 
-    return MqttTransport(config.credentials_dir, host=config.host, port=config.port,
-                         plain=config.transport is TransportMode.MQTT_PLAIN,
-                         verify_hostname=config.verify_hostname)
+    return MqttTransport(
+        config.credentials_dir,
+        host=config.host,
+        port=config.port,
+        plain=config.transport is TransportMode.MQTT_PLAIN,
+        verify_hostname=config.verify_hostname,
+    )
 
 
 def seeded_rng(seed: int, *names: str) -> random.Random:
@@ -81,8 +85,14 @@ def seeded_rng(seed: int, *names: str) -> random.Random:
     return random.Random(":".join((str(seed), *names)))  # noqa: S311 - simulated physics, not secrets
 
 
-def run_fleet(config: FleetConfig, *, transport: Transport | None = None, clock: Clock | None = None,
-              inbound: InboundHandler | None = None, stop: threading.Event | None = None) -> FleetReport:
+def run_fleet(
+    config: FleetConfig,
+    *,
+    transport: Transport | None = None,
+    clock: Clock | None = None,
+    inbound: InboundHandler | None = None,
+    stop: threading.Event | None = None,
+) -> FleetReport:
     """Runs until ``config.duration_s`` has passed or ``stop`` is set; returns what was sent.
 
     Raises ScenarioError or CredentialsError before connecting anything when the configuration
@@ -90,8 +100,13 @@ def run_fleet(config: FleetConfig, *, transport: Transport | None = None, clock:
     SIGINT/SIGTERM).
     """
     config.check()
-    fleet = _Fleet(config, transport or build_transport(config), clock or RealClock(),
-                   inbound or LoggingInboundHandler(), stop or threading.Event())
+    fleet = _Fleet(
+        config,
+        transport or build_transport(config),
+        clock or RealClock(),
+        inbound or LoggingInboundHandler(),
+        stop or threading.Event(),
+    )
     return fleet.run()
 
 
@@ -108,8 +123,9 @@ class _Member:
 
 
 class _Fleet:
-    def __init__(self, config: FleetConfig, transport: Transport, clock: Clock, inbound: InboundHandler,
-                 stop: threading.Event) -> None:
+    def __init__(
+        self, config: FleetConfig, transport: Transport, clock: Clock, inbound: InboundHandler, stop: threading.Event
+    ) -> None:
         self._config = config
         self._clock = clock
         self._stop = stop
@@ -124,28 +140,46 @@ class _Fleet:
         self._members: list[_Member] = []
         for index, device_id in enumerate(config.device_ids):
             identity = resolve_identity(config.credentials_dir, device_id, config.tenant_id)
-            device = SimDevice(identity, model_for(index), seeded_rng(self._seed, device_id),
-                               start=self._start, utc_offset_s=utc_offset, skew_s=skews.get(device_id, 0.0),
-                               clock_synced_at=(self._start + NTP_SYNC_AFTER_S
-                                                if skews.get(device_id, 0.0) > PLATFORM_MAX_FUTURE_SKEW_S else None),
-                               boot_id=hashlib.blake2b(f"{run_id}:{device_id}".encode(), digest_size=6).hexdigest(),
-                               buffer_limit=config.buffer_limit)
+            device = SimDevice(
+                identity,
+                model_for(index),
+                seeded_rng(self._seed, device_id),
+                start=self._start,
+                utc_offset_s=utc_offset,
+                skew_s=skews.get(device_id, 0.0),
+                clock_synced_at=(
+                    self._start + NTP_SYNC_AFTER_S if skews.get(device_id, 0.0) > PLATFORM_MAX_FUTURE_SKEW_S else None
+                ),
+                boot_id=hashlib.blake2b(f"{run_id}:{device_id}".encode(), digest_size=6).hexdigest(),
+                buffer_limit=config.buffer_limit,
+            )
             link = transport.open(identity, inbound)
             faults = [f for f in config.faults if f.window.device_id == device_id]
             self._members.append(_Member(device, link, seeded_rng(self._seed, device_id, "schedule"), faults))
-            self.report.devices[device_id] = DeviceProfile(device_id, identity.thing_name, device.model,
-                                                           device.skew_s)
+            self.report.devices[device_id] = DeviceProfile(device_id, identity.thing_name, device.model, device.skew_s)
 
     def run(self) -> FleetReport:
         config = self._config
-        logger.info("fleet starting", extra={
-            "devices": len(self._members), "seed": self._seed, "transport": config.transport.value,
-            "rate_per_s": round(len(self._members) / config.device_period_s, 3), "duration_s": config.duration_s})
+        logger.info(
+            "fleet starting",
+            extra={
+                "devices": len(self._members),
+                "seed": self._seed,
+                "transport": config.transport.value,
+                "rate_per_s": round(len(self._members) / config.device_period_s, 3),
+                "duration_s": config.duration_s,
+            },
+        )
         for profile in self.report.devices.values():
             if profile.skew_s:
-                logger.info("device clock skewed", extra={
-                    "device_id": profile.device_id, "skew_s": round(profile.skew_s, 1),
-                    "beyond_platform_limit": profile.beyond_platform_skew})
+                logger.info(
+                    "device clock skewed",
+                    extra={
+                        "device_id": profile.device_id,
+                        "skew_s": round(profile.skew_s, 1),
+                        "beyond_platform_limit": profile.beyond_platform_skew,
+                    },
+                )
         try:
             self._plan()
             for member in self._members:
@@ -161,8 +195,7 @@ class _Fleet:
         for member in self._members:
             rng = member.schedule
             self._at(self._start + rng.uniform(0.0, period), partial(self._telemetry, member))
-            self._at(self._start + rng.uniform(0.0, min(5.0, config.heartbeat_s)),
-                     partial(self._heartbeat, member))
+            self._at(self._start + rng.uniform(0.0, min(5.0, config.heartbeat_s)), partial(self._heartbeat, member))
             if config.random_drops:
                 first = self._start + config.drop_grace_s + rng.expovariate(1.0 / config.drop_mean_interval_s)
                 self._at(first, partial(self._random_drop, member))
@@ -195,16 +228,28 @@ class _Fleet:
             for closing in [pool.submit(m.link.close, deadline) for m in self._members]:
                 closing.result()
         self.report.ended_at = self._clock.now()
-        logger.info("fleet stopped", extra={
-            "published": sum(self.report.published.values()), "telemetry": self.report.published["telemetry"],
-            "heartbeat": self.report.published["heartbeat"], "unsent_backlog": self.report.unsent_backlog,
-            "seconds": round(self.report.ended_at - self._start, 1)})
+        logger.info(
+            "fleet stopped",
+            extra={
+                "published": sum(self.report.published.values()),
+                "telemetry": self.report.published["telemetry"],
+                "heartbeat": self.report.published["heartbeat"],
+                "unsent_backlog": self.report.unsent_backlog,
+                "seconds": round(self.report.ended_at - self._start, 1),
+            },
+        )
 
     def _at(self, when: float, action: Callable[[float], None]) -> None:
         heapq.heappush(self._agenda, (when, next(self._order), action))
 
-    def _window(self, member: _Member, start_s: float, end_s: float | None,
-                begin: Callable[[_Member, float], None], finish: Callable[[_Member, float], None]) -> None:
+    def _window(
+        self,
+        member: _Member,
+        start_s: float,
+        end_s: float | None,
+        begin: Callable[[_Member, float], None],
+        finish: Callable[[_Member, float], None],
+    ) -> None:
         self._at(self._start + start_s, lambda t: begin(member, t))
         if end_s is not None:
             self._at(self._start + end_s, lambda t: finish(member, t))
@@ -247,8 +292,9 @@ class _Fleet:
         member.drop_holds = max(0, member.drop_holds - 1)
         member.device.uplink = member.drop_holds == 0
         if member.device.uplink:
-            logger.info("uplink restored", extra={"device_id": member.device.device_id,
-                                                  "backlog": member.device.backlog})
+            logger.info(
+                "uplink restored", extra={"device_id": member.device.device_id, "backlog": member.device.backlog}
+            )
         self._sync_link(member, t)
 
     def _power_off(self, member: _Member, t: float) -> None:

@@ -49,19 +49,28 @@ def tls_context(files: TlsFiles, endpoint: Endpoint, *, verify_hostname: bool) -
 class MqttLink:
     """A device's MQTT session: publishes at QoS 1, subscribes to its cloud-to-device topics."""
 
-    def __init__(self, identity: DeviceIdentity, endpoint: Endpoint, tls: TlsFiles | None,
-                 inbound: InboundHandler, *, verify_hostname: bool = True) -> None:
+    def __init__(
+        self,
+        identity: DeviceIdentity,
+        endpoint: Endpoint,
+        tls: TlsFiles | None,
+        inbound: InboundHandler,
+        *,
+        verify_hostname: bool = True,
+    ) -> None:
         self._identity = identity
         self._endpoint = endpoint
         self._inbound = inbound
         self._outbox = LinkOutbox(identity, self)
-        self._subscriptions = {build_topic(identity.tenant_id, identity.device_id, kind): kind
-                               for kind in SUBSCRIBED_KINDS}
+        self._subscriptions = {
+            build_topic(identity.tenant_id, identity.device_id, kind): kind for kind in SUBSCRIBED_KINDS
+        }
         self._acks = threading.Condition()
         self._unacked = 0
         self._was_connected = False
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=identity.thing_name,
-                             protocol=mqtt.MQTTv311, clean_session=True)
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=identity.thing_name, protocol=mqtt.MQTTv311, clean_session=True
+        )
         client.reconnect_delay_set(min_delay=RECONNECT_MIN_S, max_delay=RECONNECT_MAX_S)
         client.max_queued_messages_set(MAX_QUEUED)
         if tls is not None:
@@ -87,8 +96,10 @@ class MqttLink:
         if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
             with self._acks:
                 self._unacked -= 1
-            logger.warning("message dropped: paho queue full while the broker is unreachable",
-                           extra={"device_id": self._identity.device_id, "topic": topic, "limit": MAX_QUEUED})
+            logger.warning(
+                "message dropped: paho queue full while the broker is unreachable",
+                extra={"device_id": self._identity.device_id, "topic": topic, "limit": MAX_QUEUED},
+            )
 
     def disconnect(self) -> None:
         self._client.disconnect()
@@ -103,35 +114,48 @@ class MqttLink:
                 self._acks.wait(min(remaining, 0.1))
             unacked = self._unacked
         if unacked:
-            logger.warning("closing with unacknowledged messages",
-                           extra={"device_id": self._identity.device_id, "unacked": unacked})
+            logger.warning(
+                "closing with unacknowledged messages",
+                extra={"device_id": self._identity.device_id, "unacked": unacked},
+            )
         self.disconnect()
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags,
-                    reason: ReasonCode, properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: mqtt.ConnectFlags, reason: ReasonCode, properties: Any
+    ) -> None:
         if reason.is_failure:
-            logger.error("broker refused the connection", extra={
-                "device_id": self._identity.device_id, "reason": str(reason), "host": self._endpoint.host})
+            logger.error(
+                "broker refused the connection",
+                extra={"device_id": self._identity.device_id, "reason": str(reason), "host": self._endpoint.host},
+            )
             return
         client.subscribe([(topic, QOS) for topic in self._subscriptions])
-        logger.info("device connected" if not self._was_connected else "device reconnected", extra={
-            "device_id": self._identity.device_id, "client_id": self._identity.thing_name,
-            "host": self._endpoint.host, "port": self._endpoint.port})
+        logger.info(
+            "device connected" if not self._was_connected else "device reconnected",
+            extra={
+                "device_id": self._identity.device_id,
+                "client_id": self._identity.thing_name,
+                "host": self._endpoint.host,
+                "port": self._endpoint.port,
+            },
+        )
         self._was_connected = True
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        logger.warning("connection attempt failed, retrying with backoff", extra={
-            "device_id": self._identity.device_id, "host": self._endpoint.host, "port": self._endpoint.port})
+        logger.warning(
+            "connection attempt failed, retrying with backoff",
+            extra={"device_id": self._identity.device_id, "host": self._endpoint.host, "port": self._endpoint.port},
+        )
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags,
-                       reason: ReasonCode, properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: mqtt.DisconnectFlags, reason: ReasonCode, properties: Any
+    ) -> None:
         log = logger.warning if reason.is_failure else logger.info
         log("device disconnected", extra={"device_id": self._identity.device_id, "reason": str(reason)})
         with self._acks:
             self._acks.notify_all()
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode,
-                    properties: Any) -> None:
+    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason: ReasonCode, properties: Any) -> None:
         with self._acks:
             self._unacked -= 1
             self._acks.notify_all()
@@ -139,18 +163,27 @@ class MqttLink:
     def _on_message(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
         kind = self._subscriptions.get(message.topic)
         if kind is None:
-            logger.warning("message on an unexpected topic", extra={
-                "device_id": self._identity.device_id, "topic": message.topic})
+            logger.warning(
+                "message on an unexpected topic", extra={"device_id": self._identity.device_id, "topic": message.topic}
+            )
             return
-        dispatch(self._inbound, InboundMessage(self._identity, kind, message.topic, bytes(message.payload)),
-                 self._outbox)
+        dispatch(
+            self._inbound, InboundMessage(self._identity, kind, message.topic, bytes(message.payload)), self._outbox
+        )
 
 
 class MqttTransport:
     """Opens a link per device from the credentials folder; ``plain`` is for tests (no TLS, no auth)."""
 
-    def __init__(self, credentials_dir: Path, *, host: str | None = None, port: int | None = None,
-                 plain: bool = False, verify_hostname: bool = True) -> None:
+    def __init__(
+        self,
+        credentials_dir: Path,
+        *,
+        host: str | None = None,
+        port: int | None = None,
+        plain: bool = False,
+        verify_hostname: bool = True,
+    ) -> None:
         self._root = credentials_dir
         self._host = host
         self._port = port

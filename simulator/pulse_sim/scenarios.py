@@ -98,8 +98,7 @@ def parse_fault(text: str) -> Fault:
     """``KIND:DEVICE@START[+DURATION]``, e.g. ``overheat:sim-03@60s``."""
     kind, sep, window = text.strip().partition(":")
     if not sep:
-        raise ScenarioError(f"invalid fault {text!r}; expected KIND:DEVICE@START[+DURATION], "
-                            f"e.g. overheat:sim-03@60s")
+        raise ScenarioError(f"invalid fault {text!r}; expected KIND:DEVICE@START[+DURATION], e.g. overheat:sim-03@60s")
     try:
         fault_kind = FaultKind(kind.lower())
     except ValueError:

@@ -122,15 +122,18 @@ class SignalModel:
         self._utc_offset_s = utc_offset_s
         r = rng
         # Temperature: outdoor sensors swing with the day, a UPS sits in a conditioned room.
-        base, amplitude = {ModelType.ENV_SENSOR: ((8.0, 24.0), (4.0, 8.0)),
-                           ModelType.UPS: ((21.0, 26.0), (0.8, 2.0)),
-                           ModelType.PUMP: ((12.0, 22.0), (3.0, 6.0))}[model]
+        base, amplitude = {
+            ModelType.ENV_SENSOR: ((8.0, 24.0), (4.0, 8.0)),
+            ModelType.UPS: ((21.0, 26.0), (0.8, 2.0)),
+            ModelType.PUMP: ((12.0, 22.0), (3.0, 6.0)),
+        }[model]
         self._temp_base = r.uniform(*base)
         self._temp_amplitude = r.uniform(*amplitude)
         self._peak_hour = r.uniform(14.0, 16.0)
         self._temp_wander = _Wander(r, tau_s=900.0, sigma=0.4)
-        self._excursions = _Episodes(36 * 3600.0, (600.0, 3600.0), (3.0, 8.0),
-                                     next_start=start + r.expovariate(1 / (36 * 3600.0)), signed=True)
+        self._excursions = _Episodes(
+            36 * 3600.0, (600.0, 3600.0), (3.0, 8.0), next_start=start + r.expovariate(1 / (36 * 3600.0)), signed=True
+        )
         # Humidity falls as the air warms (same water content, higher saturation pressure).
         self._rh_base = r.uniform(40.0, 75.0)
         self._rh_slope = r.uniform(2.0, 3.0)
@@ -146,8 +149,9 @@ class SignalModel:
         self._drain_per_h = r.uniform(0.4, 1.2)
         self._charge_per_h = r.uniform(10.0, 25.0)
         self._recharge_at = r.uniform(15.0, 30.0)
-        self._outages = _Episodes(30 * 3600.0, (180.0, 2400.0), (40.0, 90.0),
-                                  next_start=start + r.expovariate(1 / (30 * 3600.0)))
+        self._outages = _Episodes(
+            30 * 3600.0, (180.0, 2400.0), (40.0, 90.0), next_start=start + r.expovariate(1 / (30 * 3600.0))
+        )
         # Pump: run / idle duty cycle.
         self._running = r.random() < 0.4
         self._next_toggle = start + r.uniform(0.0, 1800.0)
@@ -157,8 +161,9 @@ class SignalModel:
         self._motor_heat_max = r.uniform(12.0, 20.0)
         self._motor_heat = self._motor_heat_max if self._running else 0.0
         self._vibration_base = r.uniform(0.15, 0.4)
-        self._bursts = _Episodes(90 * 60.0, (20.0, 120.0), (1.2, 4.0),
-                                 next_start=start + r.expovariate(1 / (90 * 60.0)))
+        self._bursts = _Episodes(
+            90 * 60.0, (20.0, 120.0), (1.2, 4.0), next_start=start + r.expovariate(1 / (90 * 60.0))
+        )
         # Fault levels: they build up while a fault lasts and fade after it ends.
         self._fault_heat = 0.0
         self._fault_vibration = 0.0
@@ -183,8 +188,11 @@ class SignalModel:
             }
         elif self.model is ModelType.UPS:
             on_battery = self._ups_on_battery(t, FaultKind.BATTERY_DRAIN in faults)
-            readings = {"battery_pct": self._ups_battery(dt, on_battery), "on_battery": on_battery,
-                        "temp_c": self._temperature(ambient)}
+            readings = {
+                "battery_pct": self._ups_battery(dt, on_battery),
+                "on_battery": on_battery,
+                "temp_c": self._temperature(ambient),
+            }
         else:
             readings = self._pump(t, dt, ambient)
         readings.update(self._radio(dt))
@@ -252,9 +260,11 @@ class SignalModel:
         base = self._vibration_base if self._running else 0.02
         vibration = base * abs(1.0 + 0.15 * rng.gauss(0.0, 1.0)) + self._bursts.shape(t)
         vibration += self._fault_vibration * (4.0 + 0.5 * abs(rng.gauss(0.0, 1.0)))
-        return {"pressure_psi": round(_clamp("pressure_psi", pressure), 2),
-                "vibration_g": round(_clamp("vibration_g", vibration), 3),
-                "temp_c": self._temperature(ambient, self._motor_heat)}
+        return {
+            "pressure_psi": round(_clamp("pressure_psi", pressure), 2),
+            "vibration_g": round(_clamp("vibration_g", vibration), 3),
+            "temp_c": self._temperature(ambient, self._motor_heat),
+        }
 
     def _radio(self, dt: float) -> dict[str, MetricValue]:
         rssi = self._rssi_base + self._fading.step(dt, self._rng) + self._rng.gauss(0.0, 1.5)

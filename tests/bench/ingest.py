@@ -26,9 +26,28 @@ from pulse.settings import Settings
 from pulse.stream.writer import PartitionCache
 from tests.bench.report import Bench, info
 
-METRIC_NAMES = ["temp_c", "humidity_pct", "pressure_psi", "battery_pct", "rssi_dbm", "snr_db", "vibration_g",
-                "voltage_v", "current_a", "power_w", "energy_kwh", "frequency_hz", "flow_lpm", "level_pct",
-                "co2_ppm", "pm25_ugm3", "door_open", "fan_on", "load_pct", "runtime_h"]
+METRIC_NAMES = [
+    "temp_c",
+    "humidity_pct",
+    "pressure_psi",
+    "battery_pct",
+    "rssi_dbm",
+    "snr_db",
+    "vibration_g",
+    "voltage_v",
+    "current_a",
+    "power_w",
+    "energy_kwh",
+    "frequency_hz",
+    "flow_lpm",
+    "level_pct",
+    "co2_ppm",
+    "pm25_ugm3",
+    "door_open",
+    "fan_on",
+    "load_pct",
+    "runtime_h",
+]
 METRIC_NAMES += [f"ch{i:02d}_value" for i in range(60 - len(METRIC_NAMES))]
 BATCH = 1000  # the ingest event source's batch size (see cdk/pulse_cdk/connect.py)
 
@@ -42,14 +61,19 @@ def sensor_heavy_metric_count(rng: random.Random) -> int:
     """A fleet dominated by simple sensors (mean ~9 metrics): per-message costs weigh more here."""
     roll = rng.random()
     if roll < 0.70:
-        return rng.randint(1, 8)      # simple sensors
+        return rng.randint(1, 8)  # simple sensors
     if roll < 0.95:
-        return rng.randint(9, 20)     # multi-sensors, UPS
-    return rng.randint(21, 60)        # gateways and meters
+        return rng.randint(9, 20)  # multi-sensors, UPS
+    return rng.randint(21, 60)  # gateways and meters
 
 
-def build_messages(n: int, devices: int, tenant: str, seed: int = 7,
-                   metric_count: Callable[[random.Random], int] = uniform_metric_count) -> list[InboundMessage]:
+def build_messages(
+    n: int,
+    devices: int,
+    tenant: str,
+    seed: int = 7,
+    metric_count: Callable[[random.Random], int] = uniform_metric_count,
+) -> list[InboundMessage]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     # Each device reports its own metric set (a model's schema) of 1-60 metrics; a message carries
@@ -60,32 +84,41 @@ def build_messages(n: int, devices: int, tenant: str, seed: int = 7,
         device = f"dev-{rng.randrange(devices):05d}"
         topic = f"tenant/{tenant}/device/{device}/telemetry"
         roll = rng.random()
-        if roll < 0.005 and messages:          # a redelivered earlier message
+        if roll < 0.005 and messages:  # a redelivered earlier message
             prev = messages[-rng.randint(1, min(len(messages), 5000))]
             messages.append(InboundMessage(str(i), prev.topic, prev.payload, "mqtt", now, client_id=prev.client_id))
             continue
         names = schemas[device]
         if len(names) > 3 and rng.random() < 0.1:
             names = names[: len(names) - rng.randint(1, 3)]
-        metrics = {m: (rng.random() < 0.5) if m in ("door_open", "fan_on") else round(rng.uniform(-50, 500), 3)
-                   for m in names}
-        doc = {"v": 1, "ts": int((now - timedelta(seconds=rng.uniform(0, 3600))).timestamp() * 1000),
-               "msg_id": uuid.UUID(int=rng.getrandbits(128)).hex, "seq": i, "metrics": metrics}
+        metrics = {
+            m: (rng.random() < 0.5) if m in ("door_open", "fan_on") else round(rng.uniform(-50, 500), 3) for m in names
+        }
+        doc = {
+            "v": 1,
+            "ts": int((now - timedelta(seconds=rng.uniform(0, 3600))).timestamp() * 1000),
+            "msg_id": uuid.UUID(int=rng.getrandbits(128)).hex,
+            "seq": i,
+            "metrics": metrics,
+        }
         if roll < 0.0075:
-            doc["metrics"] = {"temp_c": "n/a"}                       # bad metric value
+            doc["metrics"] = {"temp_c": "n/a"}  # bad metric value
         elif roll < 0.0085:
-            topic = f"tenant/{tenant}/device/ghost-{i}/telemetry"     # unknown device
+            topic = f"tenant/{tenant}/device/ghost-{i}/telemetry"  # unknown device
         payload = orjson.dumps(doc) if roll >= 0.0095 or roll < 0.0085 else b'{"v":1,"ts":'  # malformed
-        messages.append(InboundMessage(str(i), topic, payload, "mqtt", now,
-                                       client_id=thing_name(tenant, topic.split("/")[3])))
+        messages.append(
+            InboundMessage(str(i), topic, payload, "mqtt", now, client_id=thing_name(tenant, topic.split("/")[3]))
+        )
     return messages
 
 
 def _seed(conn: psycopg.Connection, tenant: str, devices: int) -> None:
     conn.execute("INSERT INTO tenants (id, name, device_rate_per_minute) VALUES (%s, 'Bench', 1000000)", (tenant,))
     with conn.cursor() as cur:
-        cur.executemany("INSERT INTO devices (tenant_id, id, thing_name) VALUES (%s, %s, %s)",
-                        [(tenant, f"dev-{d:05d}", thing_name(tenant, f"dev-{d:05d}")) for d in range(devices)])
+        cur.executemany(
+            "INSERT INTO devices (tenant_id, id, thing_name) VALUES (%s, %s, %s)",
+            [(tenant, f"dev-{d:05d}", thing_name(tenant, f"dev-{d:05d}")) for d in range(devices)],
+        )
 
 
 def _empty_telemetry(conn: psycopg.Connection) -> None:
@@ -99,7 +132,7 @@ def run(database_url: str, n: int = 1_000_000, devices: int = 5_000) -> list[str
     with psycopg.connect(database_url, autocommit=True) as conn:
         _seed(conn, tenant, devices)
     messages = build_messages(n, devices, tenant)
-    batches = [messages[i:i + BATCH] for i in range(0, len(messages), BATCH)]
+    batches = [messages[i : i + BATCH] for i in range(0, len(messages), BATCH)]
     settings = Settings(max_message_age_s=86_400 * 2)
 
     db = Database(database_url, "pulse_ingest")
@@ -120,14 +153,15 @@ def run(database_url: str, n: int = 1_000_000, devices: int = 5_000) -> list[str
         cur = conn.execute("SELECT tenant_id, device_id, ts, metric, value FROM telemetry")
         all_rows = cur.fetchall()
         for i in range(0, len(all_rows), max(1, len(all_rows) // len(batches))):
-            stored_batches.append(all_rows[i:i + max(1, len(all_rows) // len(batches))])
+            stored_batches.append(all_rows[i : i + max(1, len(all_rows) // len(batches))])
         _empty_telemetry(conn)
     with psycopg.connect(database_url) as conn:
         started = time.perf_counter()
         for chunk in stored_batches:
-            with conn.cursor() as c, c.copy(
-                "COPY telemetry (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
+            with (
+                conn.cursor() as c,
+                c.copy("COPY telemetry (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)") as copy,
+            ):
                 copy.set_types(["text", "text", "timestamptz", "text", "float8"])
                 for row in chunk:
                     copy.write_row(row)

@@ -16,8 +16,9 @@ def run(database_url: str) -> list[str]:
     with running_platform(database_url, device_count=1) as platform:
         # the probe device of the seed; the first probes warm the Lambda container
         publish_to_row_latencies(10, credentials=platform.credentials, database_url=database_url, timeout_s=60)
-        latencies = sorted(publish_to_row_latencies(PROBES, credentials=platform.credentials,
-                                                    database_url=database_url))
+        latencies = sorted(
+            publish_to_row_latencies(PROBES, credentials=platform.credentials, database_url=database_url)
+        )
     p50 = statistics.median(latencies)
     p99 = latencies[min(len(latencies) - 1, round(0.99 * len(latencies)) - 1)]
     return [

@@ -18,7 +18,8 @@ def test_migrate_lambda_reads_the_url_from_secrets_manager_and_is_idempotent(aws
         conn.execute("DROP DATABASE IF EXISTS deploy_target")
         conn.execute("CREATE DATABASE deploy_target")
     arn = boto3.client("secretsmanager").create_secret(
-        Name="pulse/dev/database-url", SecretString=pg_cluster.database_url("deploy_target"))["ARN"]
+        Name="pulse/dev/database-url", SecretString=pg_cluster.database_url("deploy_target")
+    )["ARN"]
     monkeypatch.setenv("PULSE_DATABASE_SECRET_ARN", arn)
     monkeypatch.delenv("PULSE_DATABASE_URL", raising=False)
     runtime.reset()
@@ -34,7 +35,8 @@ def test_migrate_lambda_reads_the_url_from_secrets_manager_and_is_idempotent(aws
 
 def test_first_deploy_with_the_placeholder_secret_does_not_fail_the_deployment(aws, monkeypatch):
     arn = boto3.client("secretsmanager").create_secret(
-        Name="pulse/dev/database-url", SecretString="Xy8!generated-placeholder")["ARN"]
+        Name="pulse/dev/database-url", SecretString="Xy8!generated-placeholder"
+    )["ARN"]
     monkeypatch.setenv("PULSE_DATABASE_SECRET_ARN", arn)
     monkeypatch.delenv("PULSE_DATABASE_URL", raising=False)
     runtime.reset()

@@ -29,8 +29,10 @@ def _fleet(sql, devices=3):
 
 
 def _batch(n=10, **kw):
-    return [rule_record(telemetry_topic("acme", f"dev-{i % 3}"), envelope({"temp_c": float(i), "ok": True}, **kw))
-            for i in range(n)]
+    return [
+        rule_record(telemetry_topic("acme", f"dev-{i % 3}"), envelope({"temp_c": float(i), "ok": True}, **kw))
+        for i in range(n)
+    ]
 
 
 def test_redelivered_batch_stores_every_message_once(sql, lambda_env):
@@ -50,8 +52,10 @@ def test_messages_without_msg_id_are_deduplicated_by_seq_or_by_content(sql, lamb
     _fleet(sql)
     # a redelivery is the same message: same device, key and timestamp
     ts = runtime_now()
-    by_seq = [rule_record(telemetry_topic("acme", "dev-0"), envelope({"t": 1.0}, msg_id=None, seq=7, ts=ts)),
-              rule_record(telemetry_topic("acme", "dev-0"), envelope({"t": 1.0}, msg_id=None, seq=7, ts=ts))]
+    by_seq = [
+        rule_record(telemetry_topic("acme", "dev-0"), envelope({"t": 1.0}, msg_id=None, seq=7, ts=ts)),
+        rule_record(telemetry_topic("acme", "dev-0"), envelope({"t": 1.0}, msg_id=None, seq=7, ts=ts)),
+    ]
     by_content = rule_record(telemetry_topic("acme", "dev-1"), envelope({"t": 2.0}, msg_id=None))
 
     lambda_handler(sqs_event(*by_seq, by_content), FakeLambdaContext())
@@ -99,8 +103,17 @@ def test_ingest_without_bypassrls_stages_its_copy_and_stores_the_same_rows(sql, 
     try:
         db = Database(database_url, "pulse_ingest")
         assert db.bypasses_rls is False
-        msgs = [InboundMessage(str(i), telemetry_topic("acme", "dev-0"), __import__("orjson").dumps(
-            envelope({"a": float(i), "b": 1})), "mqtt", runtime_now(), client_id="acme--dev-0") for i in range(4)]
+        msgs = [
+            InboundMessage(
+                str(i),
+                telemetry_topic("acme", "dev-0"),
+                __import__("orjson").dumps(envelope({"a": float(i), "b": 1})),
+                "mqtt",
+                runtime_now(),
+                client_id="acme--dev-0",
+            )
+            for i in range(4)
+        ]
         result = ingest_messages(db, msgs, Settings(), runtime_now(), PartitionCache())
         db.close()
     finally:

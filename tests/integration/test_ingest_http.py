@@ -31,8 +31,12 @@ def test_batch_post_answers_202_with_a_result_per_message(sql, token):
     status, _, doc = _post(body, token)
     assert status == 202
     assert (doc["accepted"], doc["quarantined"]) == (2, 1)
-    assert doc["results"][1] == {"index": 1, "status": "quarantined", "reason": "bad_metric",
-                                 "detail": doc["results"][1]["detail"]}
+    assert doc["results"][1] == {
+        "index": 1,
+        "status": "quarantined",
+        "reason": "bad_metric",
+        "detail": doc["results"][1]["detail"],
+    }
     assert "metrics.temp_c" in doc["results"][1]["detail"]
     assert sql.execute("SELECT count(*) FROM telemetry").fetchone() == (2,)
 

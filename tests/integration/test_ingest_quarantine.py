@@ -35,8 +35,10 @@ def fleet(sql, lambda_env):
 
 
 def _good_records() -> list[dict[str, Any]]:
-    return [rule_record(telemetry_topic("acme", d), envelope({"temp_c": 20.0 + i, "door_open": False}))
-            for i, d in enumerate(GOOD_DEVICES)]
+    return [
+        rule_record(telemetry_topic("acme", d), envelope({"temp_c": 20.0 + i, "door_open": False}))
+        for i, d in enumerate(GOOD_DEVICES)
+    ]
 
 
 def _bad(reason: str) -> dict[str, Any]:
@@ -70,9 +72,20 @@ def _bad(reason: str) -> dict[str, Any]:
     raise AssertionError(reason)
 
 
-TRANSPORT_REASONS = ["malformed_json", "schema_violation", "unsupported_version", "unknown_topic",
-                     "unknown_device", "revoked_device", "topic_mismatch", "inactive_tenant",
-                     "payload_too_large", "timestamp_out_of_range", "too_many_metrics", "bad_metric"]
+TRANSPORT_REASONS = [
+    "malformed_json",
+    "schema_violation",
+    "unsupported_version",
+    "unknown_topic",
+    "unknown_device",
+    "revoked_device",
+    "topic_mismatch",
+    "inactive_tenant",
+    "payload_too_large",
+    "timestamp_out_of_range",
+    "too_many_metrics",
+    "bad_metric",
+]
 
 
 @pytest.mark.parametrize("reason", TRANSPORT_REASONS)
@@ -145,8 +158,9 @@ def test_heartbeat_without_metrics_updates_last_seen_only(fleet):
 def test_latest_metrics_are_not_overwritten_by_an_older_buffered_message(fleet):
     now = datetime.now(UTC)
     newer = rule_record(telemetry_topic("acme", "good-1"), envelope({"temp_c": 30.0}, ts=now))
-    older = rule_record(telemetry_topic("acme", "good-1"),
-                        envelope({"temp_c": 10.0, "humidity_pct": 40}, ts=now - timedelta(hours=3)))
+    older = rule_record(
+        telemetry_topic("acme", "good-1"), envelope({"temp_c": 10.0, "humidity_pct": 40}, ts=now - timedelta(hours=3))
+    )
     lambda_handler(sqs_event(newer), FakeLambdaContext())
     lambda_handler(sqs_event(older), FakeLambdaContext())
     latest = fleet.execute("SELECT last_metrics FROM devices WHERE id = 'good-1'").fetchone()[0]

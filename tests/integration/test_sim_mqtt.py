@@ -142,11 +142,21 @@ def by_device(messages: list[tuple[str, bytes]]) -> dict[tuple[str, TopicKind], 
 
 
 def test_three_devices_publish_valid_envelopes_on_their_topics_over_plain_tcp(plain_port, cloud, tmp_path):
-    config = FleetConfig(device_ids=default_device_ids(3), tenant_id="acme", seed=11, rate_per_s=30.0,
-                         credentials_dir=tmp_path,
-                         duration_s=2.0, heartbeat_s=0.5, random_drops=False, clock_skew=False,
-                         drops=(Window("sim-02", 0.6, 0.5),), transport=TransportMode.MQTT_PLAIN,
-                         host="127.0.0.1", port=plain_port)
+    config = FleetConfig(
+        device_ids=default_device_ids(3),
+        tenant_id="acme",
+        seed=11,
+        rate_per_s=30.0,
+        credentials_dir=tmp_path,
+        duration_s=2.0,
+        heartbeat_s=0.5,
+        random_drops=False,
+        clock_skew=False,
+        drops=(Window("sim-02", 0.6, 0.5),),
+        transport=TransportMode.MQTT_PLAIN,
+        host="127.0.0.1",
+        port=plain_port,
+    )
     report = run_fleet(config)
     sent = sum(report.published.values())
     assert report.published["telemetry"] >= 50
@@ -180,9 +190,17 @@ class Recorder:
 def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_port, cloud, tmp_path):
     recorder = Recorder()
     stop = threading.Event()
-    config = FleetConfig(device_ids=("sim-01", "sim-02"), seed=1, rate_per_s=10.0, random_drops=False,
-                         credentials_dir=tmp_path,
-                         clock_skew=False, transport=TransportMode.MQTT_PLAIN, host="127.0.0.1", port=plain_port)
+    config = FleetConfig(
+        device_ids=("sim-01", "sim-02"),
+        seed=1,
+        rate_per_s=10.0,
+        random_drops=False,
+        credentials_dir=tmp_path,
+        clock_skew=False,
+        transport=TransportMode.MQTT_PLAIN,
+        host="127.0.0.1",
+        port=plain_port,
+    )
     runner = threading.Thread(target=run_fleet, args=(config,), kwargs={"inbound": recorder, "stop": stop})
     runner.start()
     try:
@@ -199,18 +217,44 @@ def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_por
         runner.join(10)
     assert not runner.is_alive()
     assert {(m.device.device_id, m.kind) for m in recorder.received} == {
-        ("sim-02", TopicKind.COMMANDS), ("sim-02", TopicKind.TWIN_DELTA)}
+        ("sim-02", TopicKind.COMMANDS),
+        ("sim-02", TopicKind.TWIN_DELTA),
+    }
 
 
 def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud, tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "pulse_sim", "--insecure-plain", "--host", "127.0.0.1", "--port", str(plain_port),
-         "--devices", "2", "--rate", "20/s", "--tenant", "sigterm", "--no-uplink-drops",
-         "--credentials", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "pulse_sim",
+            "--insecure-plain",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(plain_port),
+            "--devices",
+            "2",
+            "--rate",
+            "20/s",
+            "--tenant",
+            "sigterm",
+            "--no-uplink-drops",
+            "--credentials",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )
     try:
-        cloud.wait_for(lambda messages: {parse_topic(t).device_id for t, _ in messages
-                                         if t.startswith("tenant/sigterm/")} == {"sim-01", "sim-02"})
+        cloud.wait_for(
+            lambda messages: (
+                {parse_topic(t).device_id for t, _ in messages if t.startswith("tenant/sigterm/")}
+                == {"sim-01", "sim-02"}
+            )
+        )
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=10)
     finally:
@@ -221,27 +265,41 @@ def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud, tmp_pat
     assert "Traceback" not in stderr
 
 
-def _certificate(subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey]
-                 | None, *, ca: bool = False, server: bool = False) -> x509.Certificate:
+def _certificate(
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
+    *,
+    ca: bool = False,
+    server: bool = False,
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     issuer_name, issuer_key = issuer or (name, key)
-    builder = (x509.CertificateBuilder().subject_name(name).issuer_name(issuer_name).public_key(key.public_key())
-               .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-               .not_valid_after(now + dt.timedelta(hours=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if server:
-        builder = builder.add_extension(x509.SubjectAlternativeName(
-            [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False)
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 
 def _write(path: Path, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
     path.mkdir(parents=True, exist_ok=True)
     (path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+    (path / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
 
 
 def test_devices_connect_with_their_certificates_over_mutual_tls(tmp_path, plain_port):
@@ -257,20 +315,42 @@ def test_devices_connect_with_their_certificates_over_mutual_tls(tmp_path, plain
     for device_id in ("sim-01", "sim-02"):
         device_key = ec.generate_private_key(ec.SECP256R1())
         _write(credentials / device_id, _certificate(thing_name("acme", device_id), device_key, ca), device_key)
-        (credentials / device_id / "device.json").write_text(json.dumps({
-            "tenant_id": "acme", "device_id": device_id, "thing_name": thing_name("acme", device_id),
-            "host": "localhost", "port": tls_port}))
+        (credentials / device_id / "device.json").write_text(
+            json.dumps(
+                {
+                    "tenant_id": "acme",
+                    "device_id": device_id,
+                    "thing_name": thing_name("acme", device_id),
+                    "host": "localhost",
+                    "port": tls_port,
+                }
+            )
+        )
     listeners = {
         "default": {"type": "tcp", "bind": f"127.0.0.1:{free_port()}"},
-        "mtls": {"type": "tcp", "bind": f"127.0.0.1:{tls_port}", "ssl": True,
-                 "cafile": str(credentials / "ca.pem"), "certfile": str(tmp_path / "broker" / "cert.pem"),
-                 "keyfile": str(tmp_path / "broker" / "key.pem")},
+        "mtls": {
+            "type": "tcp",
+            "bind": f"127.0.0.1:{tls_port}",
+            "ssl": True,
+            "cafile": str(credentials / "ca.pem"),
+            "certfile": str(tmp_path / "broker" / "cert.pem"),
+            "keyfile": str(tmp_path / "broker" / "key.pem"),
+        },
     }
     with running_broker(listeners, MutualTlsBroker):
         cloud = Subscriber(int(listeners["default"]["bind"].rsplit(":", 1)[1]))
         try:
-            report = run_fleet(FleetConfig(device_ids=("sim-01", "sim-02"), seed=2, rate_per_s=20.0, duration_s=1.0,
-                                           random_drops=False, clock_skew=False, credentials_dir=credentials))
+            report = run_fleet(
+                FleetConfig(
+                    device_ids=("sim-01", "sim-02"),
+                    seed=2,
+                    rate_per_s=20.0,
+                    duration_s=1.0,
+                    random_drops=False,
+                    clock_skew=False,
+                    credentials_dir=credentials,
+                )
+            )
             cloud.wait_for(lambda messages: len(messages) >= sum(report.published.values()))
         finally:
             cloud.close()
@@ -281,9 +361,23 @@ def test_devices_connect_with_their_certificates_over_mutual_tls(tmp_path, plain
 
 def test_sigterm_exits_0_promptly_while_the_broker_is_unreachable():
     process = subprocess.Popen(
-        [sys.executable, "-m", "pulse_sim", "--insecure-plain", "--host", "127.0.0.1", "--port", str(free_port()),
-         "--devices", "25", "--no-uplink-drops"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "pulse_sim",
+            "--insecure-plain",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(free_port()),
+            "--devices",
+            "25",
+            "--no-uplink-drops",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         time.sleep(1.5)  # through refused connection attempts and their backoff
         signalled = time.monotonic()

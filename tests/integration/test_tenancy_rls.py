@@ -14,7 +14,8 @@ def _tenant_tables(sql: psycopg.Connection) -> list[str]:
            JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public'
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped
            WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-           ORDER BY 1""").fetchall()
+           ORDER BY 1"""
+    ).fetchall()
     return [r[0] for r in rows]
 
 
@@ -23,14 +24,23 @@ def test_every_table_with_a_tenant_id_has_row_level_security_and_an_isolation_po
     assert {"devices", "telemetry", "telemetry_messages", "quarantine_events"} <= set(tables)
     for table in tables:
         enabled = sql.execute("SELECT relrowsecurity FROM pg_class WHERE relname = %s", (table,)).fetchone()[0]
-        policies = {r[0] for r in sql.execute(
-            "SELECT policyname FROM pg_policies WHERE tablename = %s", (table,)).fetchall()}
+        policies = {
+            r[0] for r in sql.execute("SELECT policyname FROM pg_policies WHERE tablename = %s", (table,)).fetchall()
+        }
         assert enabled, f"{table} has no row-level security"
         assert "tenant_isolation" in policies, f"{table} has no tenant_isolation policy"
 
 
-SEEDED = {"devices", "telemetry", "telemetry_messages", "quarantine_events", "quarantine_counts",
-          "telemetry_dirty_hours", "telemetry_1m", "telemetry_1h"}
+SEEDED = {
+    "devices",
+    "telemetry",
+    "telemetry_messages",
+    "quarantine_events",
+    "quarantine_counts",
+    "telemetry_dirty_hours",
+    "telemetry_1m",
+    "telemetry_1h",
+}
 
 
 @pytest.fixture
@@ -41,17 +51,30 @@ def two_tenants(sql):
         sql.execute("SELECT pulse_ensure_day_partition('telemetry', current_date)")
         sql.execute("SELECT pulse_ensure_day_partition('telemetry_messages', current_date)")
         sql.execute("INSERT INTO telemetry VALUES (%s, 'dev-1', now(), 'temp_c', 1)", (tenant,))
-        sql.execute("""INSERT INTO telemetry_messages (tenant_id, device_id, msg_key, ts, metric_count, source)
-                       VALUES (%s, 'dev-1', 'k', now(), 1, 'mqtt')""", (tenant,))
-        sql.execute("""INSERT INTO quarantine_events (tenant_id, topic, source, reason, detail, excerpt, payload_size)
-                       VALUES (%s, 't', 'mqtt', 'bad_metric', 'd', 'e', 1)""", (tenant,))
-        sql.execute("INSERT INTO quarantine_counts VALUES (date_trunc('minute', now()), %s, 'bad_metric', 1)",
-                    (tenant,))
+        sql.execute(
+            """INSERT INTO telemetry_messages (tenant_id, device_id, msg_key, ts, metric_count, source)
+                       VALUES (%s, 'dev-1', 'k', now(), 1, 'mqtt')""",
+            (tenant,),
+        )
+        sql.execute(
+            """INSERT INTO quarantine_events (tenant_id, topic, source, reason, detail, excerpt, payload_size)
+                       VALUES (%s, 't', 'mqtt', 'bad_metric', 'd', 'e', 1)""",
+            (tenant,),
+        )
+        sql.execute(
+            "INSERT INTO quarantine_counts VALUES (date_trunc('minute', now()), %s, 'bad_metric', 1)", (tenant,)
+        )
         sql.execute("INSERT INTO telemetry_dirty_hours VALUES (%s, date_trunc('hour', now()))", (tenant,))
-        sql.execute("""INSERT INTO telemetry_1m VALUES (%s, 'dev-1', 'temp_c', date_trunc('minute', now()),
-                       1, 1, 1, 1, now(), 1)""", (tenant,))
-        sql.execute("""INSERT INTO telemetry_1h VALUES (%s, 'dev-1', 'temp_c', date_trunc('hour', now()),
-                       1, 1, 1, 1, now(), 1)""", (tenant,))
+        sql.execute(
+            """INSERT INTO telemetry_1m VALUES (%s, 'dev-1', 'temp_c', date_trunc('minute', now()),
+                       1, 1, 1, 1, now(), 1)""",
+            (tenant,),
+        )
+        sql.execute(
+            """INSERT INTO telemetry_1h VALUES (%s, 'dev-1', 'temp_c', date_trunc('hour', now()),
+                       1, 1, 1, 1, now(), 1)""",
+            (tenant,),
+        )
     return sql
 
 

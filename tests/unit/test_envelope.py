@@ -14,8 +14,13 @@ from pulse.connect.envelope import EnvelopeError, message_key, validate_envelope
 from pulse.connect.quarantine import QuarantineReason
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
-LIMITS = {"now": NOW, "max_bytes": 128 * 1024, "max_metrics": 200, "max_skew": timedelta(minutes=5),
-          "max_age": timedelta(days=7)}
+LIMITS = {
+    "now": NOW,
+    "max_bytes": 128 * 1024,
+    "max_metrics": 200,
+    "max_skew": timedelta(minutes=5),
+    "max_age": timedelta(days=7),
+}
 
 
 def _payload(**fields) -> bytes:
@@ -30,8 +35,10 @@ def _reason(payload: bytes) -> QuarantineReason:
 
 
 def test_valid_envelope_normalizes_timestamp_and_values():
-    env = validate_envelope(_payload(metrics={"temp_c": 21, "door_open": True}, msg_id="a1", seq=5,
-                                     lat=48.1, lng=11.6, site_id="munich"), **LIMITS)
+    env = validate_envelope(
+        _payload(metrics={"temp_c": 21, "door_open": True}, msg_id="a1", seq=5, lat=48.1, lng=11.6, site_id="munich"),
+        **LIMITS,
+    )
     assert env.timestamp == NOW
     assert env.metrics == {"temp_c": 21.0, "door_open": True}
     assert isinstance(env.metrics["door_open"], bool)
@@ -42,26 +49,29 @@ def test_rfc3339_timestamp_with_offset_is_accepted_and_converted_to_utc():
     assert env.timestamp == NOW
 
 
-@pytest.mark.parametrize(("payload", "reason"), [
-    (b"\x00\x01garbage", QuarantineReason.MALFORMED_JSON),
-    (b"[1,2,3]", QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(v=2), QuarantineReason.UNSUPPORTED_VERSION),
-    (_payload(v="1"), QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(v=...), QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(ts="yesterday"), QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(ts="2026-11-22T12:00:00"), QuarantineReason.SCHEMA_VIOLATION),  # no offset: ambiguous
-    (_payload(extra_field=1), QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(lat=91), QuarantineReason.SCHEMA_VIOLATION),
-    (_payload(metrics={"temp_c": "21"}), QuarantineReason.BAD_METRIC),
-    (_payload(metrics={"9lives": 1}), QuarantineReason.BAD_METRIC),
-    (_payload(metrics={"a b": 1}), QuarantineReason.BAD_METRIC),
-    (_payload(metrics={"temp": None}), QuarantineReason.BAD_METRIC),
-    (_payload(metrics={"temp": [1]}), QuarantineReason.BAD_METRIC),
-    (_payload(metrics={f"m{i}": i for i in range(201)}), QuarantineReason.TOO_MANY_METRICS),
-    (_payload(ts=int((NOW + timedelta(minutes=6)).timestamp() * 1000)), QuarantineReason.TIMESTAMP_OUT_OF_RANGE),
-    (_payload(ts=int((NOW - timedelta(days=8)).timestamp() * 1000)), QuarantineReason.TIMESTAMP_OUT_OF_RANGE),
-    (_payload(note="x" * (129 * 1024)), QuarantineReason.PAYLOAD_TOO_LARGE),
-])
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"\x00\x01garbage", QuarantineReason.MALFORMED_JSON),
+        (b"[1,2,3]", QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(v=2), QuarantineReason.UNSUPPORTED_VERSION),
+        (_payload(v="1"), QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(v=...), QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(ts="yesterday"), QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(ts="2026-11-22T12:00:00"), QuarantineReason.SCHEMA_VIOLATION),  # no offset: ambiguous
+        (_payload(extra_field=1), QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(lat=91), QuarantineReason.SCHEMA_VIOLATION),
+        (_payload(metrics={"temp_c": "21"}), QuarantineReason.BAD_METRIC),
+        (_payload(metrics={"9lives": 1}), QuarantineReason.BAD_METRIC),
+        (_payload(metrics={"a b": 1}), QuarantineReason.BAD_METRIC),
+        (_payload(metrics={"temp": None}), QuarantineReason.BAD_METRIC),
+        (_payload(metrics={"temp": [1]}), QuarantineReason.BAD_METRIC),
+        (_payload(metrics={f"m{i}": i for i in range(201)}), QuarantineReason.TOO_MANY_METRICS),
+        (_payload(ts=int((NOW + timedelta(minutes=6)).timestamp() * 1000)), QuarantineReason.TIMESTAMP_OUT_OF_RANGE),
+        (_payload(ts=int((NOW - timedelta(days=8)).timestamp() * 1000)), QuarantineReason.TIMESTAMP_OUT_OF_RANGE),
+        (_payload(note="x" * (129 * 1024)), QuarantineReason.PAYLOAD_TOO_LARGE),
+    ],
+)
 def test_each_defect_has_its_reason(payload, reason):
     assert _reason(payload) is reason
 
@@ -87,9 +97,14 @@ def test_message_key_prefers_msg_id_then_seq_then_payload_digest():
     assert message_key(validate_envelope(bare, **LIMITS), bare).startswith("sha:")
 
 
-@given(st.dictionaries(st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True),
-                       st.one_of(st.booleans(), st.floats(allow_nan=False, allow_infinity=False),
-                                 st.integers(-(2**53), 2**53)), min_size=1, max_size=50))
+@given(
+    st.dictionaries(
+        st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,20}", fullmatch=True),
+        st.one_of(st.booleans(), st.floats(allow_nan=False, allow_infinity=False), st.integers(-(2**53), 2**53)),
+        min_size=1,
+        max_size=50,
+    )
+)
 def test_any_well_formed_metric_set_is_accepted_unchanged(metrics):
     env = validate_envelope(_payload(metrics=metrics), **LIMITS)
     assert env.metrics.keys() == metrics.keys()

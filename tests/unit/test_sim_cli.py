@@ -25,10 +25,20 @@ from pulse_sim.scenarios import (
 )
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("90", 90.0), ("90s", 90.0), ("2m", 120.0), ("2min", 120.0), ("1h30m", 5400.0), ("250ms", 0.25),
-    ("1.5h", 5400.0), ("1d", 86_400.0), ("0", 0.0),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("2m", 120.0),
+        ("2min", 120.0),
+        ("1h30m", 5400.0),
+        ("250ms", 0.25),
+        ("1.5h", 5400.0),
+        ("1d", 86_400.0),
+        ("0", 0.0),
+    ],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
@@ -39,9 +49,17 @@ def test_bad_durations_are_refused(text):
         parse_duration(text)
 
 
-@pytest.mark.parametrize(("text", "per_second"), [
-    ("10/s", 10.0), ("10", 10.0), ("600/min", 10.0), ("30/m", 0.5), ("36/h", 0.01), ("2.5 / s", 2.5),
-])
+@pytest.mark.parametrize(
+    ("text", "per_second"),
+    [
+        ("10/s", 10.0),
+        ("10", 10.0),
+        ("600/min", 10.0),
+        ("30/m", 0.5),
+        ("36/h", 0.01),
+        ("2.5 / s", 2.5),
+    ],
+)
 def test_rates(text, per_second):
     assert parse_rate(text) == pytest.approx(per_second)
 
@@ -64,10 +82,33 @@ def test_scenarios():
 
 
 def test_command_line_becomes_a_fleet_config():
-    args = build_parser().parse_args([
-        "--devices", "3", "--seed", "4", "--rate", "10/s", "--duration", "2m", "--heartbeat", "30s",
-        "--fault", "overheat:sim-03@60s", "--offline", "sim-01@120s+300s", "--drop", "sim-02@30s",
-        "--no-uplink-drops", "--no-clock-skew", "--insecure-plain", "--host", "127.0.0.1", "--port", "1884"])
+    args = build_parser().parse_args(
+        [
+            "--devices",
+            "3",
+            "--seed",
+            "4",
+            "--rate",
+            "10/s",
+            "--duration",
+            "2m",
+            "--heartbeat",
+            "30s",
+            "--fault",
+            "overheat:sim-03@60s",
+            "--offline",
+            "sim-01@120s+300s",
+            "--drop",
+            "sim-02@30s",
+            "--no-uplink-drops",
+            "--no-clock-skew",
+            "--insecure-plain",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "1884",
+        ]
+    )
     config = config_from(args)
     assert config.device_ids == ("sim-01", "sim-02", "sim-03")
     assert (config.seed, config.rate_per_s, config.duration_s, config.heartbeat_s) == (4, 10.0, 120.0, 30.0)
@@ -86,20 +127,23 @@ def test_defaults_are_25_devices_over_mutual_tls():
     assert config.verify_hostname
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (["--fault", "overheat"], "expected KIND:DEVICE@START[+DURATION]"),
-    (["--fault", "melt:sim-01@1s"], "unknown fault kind 'melt'; known kinds: overheat, vibration"),
-    (["--offline", "sim-07"], "expected DEVICE@START[+DURATION]"),
-    (["--offline", "sim-07@soon"], "invalid duration 'soon'"),
-    (["--rate", "fast"], "invalid rate 'fast'"),
-    (["--duration=-5s"], "invalid duration '-5s'"),
-    (["--devices", "0"], "between 1 and 10000"),
-    (["--devices", "3", "--ids", "a"], "not allowed with argument"),
-    (["--insecure-plain", "--dry-run"], "not allowed with argument"),
-    (["--port", "99999"], "expected a TCP port"),
-    (["--dry-run", "--devices", "3", "--offline", "sim-09@1s"], "--offline: unknown device 'sim-09'"),
-    (["--dry-run", "--devices", "3", "--fault", "vibration:sim-01@1s"], "try one of sim-02"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--fault", "overheat"], "expected KIND:DEVICE@START[+DURATION]"),
+        (["--fault", "melt:sim-01@1s"], "unknown fault kind 'melt'; known kinds: overheat, vibration"),
+        (["--offline", "sim-07"], "expected DEVICE@START[+DURATION]"),
+        (["--offline", "sim-07@soon"], "invalid duration 'soon'"),
+        (["--rate", "fast"], "invalid rate 'fast'"),
+        (["--duration=-5s"], "invalid duration '-5s'"),
+        (["--devices", "0"], "between 1 and 10000"),
+        (["--devices", "3", "--ids", "a"], "not allowed with argument"),
+        (["--insecure-plain", "--dry-run"], "not allowed with argument"),
+        (["--port", "99999"], "expected a TCP port"),
+        (["--dry-run", "--devices", "3", "--offline", "sim-09@1s"], "--offline: unknown device 'sim-09'"),
+        (["--dry-run", "--devices", "3", "--fault", "vibration:sim-01@1s"], "try one of sim-02"),
+    ],
+)
 def test_usage_errors_print_one_clear_line_and_exit_2(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -127,8 +171,13 @@ def test_help_exits_0(capsys):
 
 
 def test_the_module_exits_2_on_a_usage_error_without_a_traceback():
-    done = subprocess.run([sys.executable, "-m", "pulse_sim", "--fault", "overheat:sim-03"],
-                          capture_output=True, text=True, timeout=30, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "pulse_sim", "--fault", "overheat:sim-03"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     assert done.returncode == 2
     assert "python -m pulse_sim: error: argument --fault: invalid window 'sim-03'" in done.stderr
     assert "Traceback" not in done.stderr
@@ -137,11 +186,35 @@ def test_the_module_exits_2_on_a_usage_error_without_a_traceback():
 def test_dry_run_prints_envelopes_on_device_topics(tmp_path, capsys):
     device = tmp_path / "sim-02"
     device.mkdir()
-    (device / "device.json").write_text(json.dumps({
-        "tenant_id": "acme", "device_id": "sim-02", "thing_name": "acme--sim-02", "host": "iot.example",
-        "site_id": "site-a"}))
-    status = main(["--dry-run", "--devices", "2", "--duration", "0.4s", "--rate", "20/s", "--heartbeat", "1s",
-                   "--credentials", str(tmp_path), "--no-clock-skew", "--seed", "3"])
+    (device / "device.json").write_text(
+        json.dumps(
+            {
+                "tenant_id": "acme",
+                "device_id": "sim-02",
+                "thing_name": "acme--sim-02",
+                "host": "iot.example",
+                "site_id": "site-a",
+            }
+        )
+    )
+    status = main(
+        [
+            "--dry-run",
+            "--devices",
+            "2",
+            "--duration",
+            "0.4s",
+            "--rate",
+            "20/s",
+            "--heartbeat",
+            "1s",
+            "--credentials",
+            str(tmp_path),
+            "--no-clock-skew",
+            "--seed",
+            "3",
+        ]
+    )
     assert status == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert len(lines) >= 6

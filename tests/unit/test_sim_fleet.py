@@ -33,8 +33,15 @@ START = datetime(2026, 3, 2, 8, tzinfo=UTC).timestamp()
 
 
 def simulate(**overrides) -> tuple[FleetReport, MemoryTransport]:
-    settings = {"device_ids": default_device_ids(6), "seed": 7, "run_id": "unit", "utc_offset_s": 0.0,
-                "duration_s": 600.0, "random_drops": False, "clock_skew": False} | overrides
+    settings = {
+        "device_ids": default_device_ids(6),
+        "seed": 7,
+        "run_id": "unit",
+        "utc_offset_s": 0.0,
+        "duration_s": 600.0,
+        "random_drops": False,
+        "clock_skew": False,
+    } | overrides
     clock = SimulatedClock(START)
     transport = MemoryTransport(clock)
     report = run_fleet(FleetConfig(**settings), transport=transport, clock=clock)
@@ -42,8 +49,11 @@ def simulate(**overrides) -> tuple[FleetReport, MemoryTransport]:
 
 
 def of(transport: MemoryTransport, device_id: str, kind: TopicKind | None = None) -> list[Published]:
-    return [m for m in transport.published
-            if m.device_id == device_id and (kind is None or parse_topic(m.topic).kind is kind)]
+    return [
+        m
+        for m in transport.published
+        if m.device_id == device_id and (kind is None or parse_topic(m.topic).kind is kind)
+    ]
 
 
 def metric(messages: list[Published], name: str) -> list[tuple[float, float]]:
@@ -68,7 +78,12 @@ def test_each_device_sends_the_metrics_of_its_model():
     expected = {"sim-01": "env-sensor", "sim-02": "pump", "sim-03": "ups"}
     assert {d: p.model.value for d, p in report.devices.items()} == expected
     assert set(of(transport, "sim-02", TopicKind.TELEMETRY)[0].envelope()["metrics"]) == {
-        "pressure_psi", "vibration_g", "temp_c", "rssi_dbm", "snr_db"}
+        "pressure_psi",
+        "vibration_g",
+        "temp_c",
+        "rssi_dbm",
+        "snr_db",
+    }
     assert of(transport, "sim-03", TopicKind.HEARTBEAT)[0].envelope()["metrics"] == {"uptime_s": 0}
 
 
@@ -89,7 +104,8 @@ def test_same_seed_gives_the_same_fleet_and_another_seed_does_not():
     _, again = simulate(clock_skew=True, random_drops=True, duration_s=3600.0)
     _, other = simulate(clock_skew=True, random_drops=True, duration_s=3600.0, seed=8)
     assert [(m.topic, m.payload, m.at) for m in first.published] == [
-        (m.topic, m.payload, m.at) for m in again.published]
+        (m.topic, m.payload, m.at) for m in again.published
+    ]
     assert [m.payload for m in first.published] != [m.payload for m in other.published]
 
 
@@ -103,12 +119,18 @@ def test_reruns_get_new_msg_ids_so_the_platform_does_not_drop_them_as_duplicates
     _, first = simulate(run_id=None)
     _, second = simulate(run_id=None)
     assert {m.envelope()["msg_id"] for m in first.published}.isdisjoint(
-        m.envelope()["msg_id"] for m in second.published)
+        m.envelope()["msg_id"] for m in second.published
+    )
 
 
 def test_every_payload_passes_ingest_validation_except_the_far_skewed_device_before_its_ntp_sync():
-    report, transport = simulate(device_ids=default_device_ids(25), clock_skew=True, random_drops=True,
-                                 drop_mean_interval_s=600.0, duration_s=1800.0)
+    report, transport = simulate(
+        device_ids=default_device_ids(25),
+        clock_skew=True,
+        random_drops=True,
+        drop_mean_interval_s=600.0,
+        duration_s=1800.0,
+    )
     assert report.published["telemetry"] > 25 * 300
     beyond = {d for d, p in report.devices.items() if p.beyond_platform_skew}
     within = {d for d, p in report.devices.items() if p.skew_s and not p.beyond_platform_skew}
@@ -116,8 +138,13 @@ def test_every_payload_passes_ingest_validation_except_the_far_skewed_device_bef
     assert len(within) == 3
     assert all(5 <= abs(report.devices[d].skew_s) <= 180 for d in within)
     for message in transport.published:
-        check = {"now": datetime.fromtimestamp(message.at, tz=UTC), "max_bytes": 128 * 1024,
-                 "max_metrics": 200, "max_skew": timedelta(seconds=300), "max_age": timedelta(days=7)}
+        check = {
+            "now": datetime.fromtimestamp(message.at, tz=UTC),
+            "max_bytes": 128 * 1024,
+            "max_metrics": 200,
+            "max_skew": timedelta(seconds=300),
+            "max_age": timedelta(days=7),
+        }
         if message.device_id in beyond and message.at < report.started_at + NTP_SYNC_AFTER_S:
             with pytest.raises(EnvelopeError) as refused:
                 validate_envelope(message.payload, **check)
@@ -179,8 +206,9 @@ def test_a_full_uplink_buffer_loses_the_oldest_messages_and_keeps_order():
 
 
 def test_random_drops_keep_every_device_in_order_over_a_day():
-    report, transport = simulate(random_drops=True, clock_skew=True, duration_s=86_400.0,
-                                 drop_mean_interval_s=3600.0, rate_per_s=6 / 60)
+    report, transport = simulate(
+        random_drops=True, clock_skew=True, duration_s=86_400.0, drop_mean_interval_s=3600.0, rate_per_s=6 / 60
+    )
     dark = defaultdict(int)
     for link in transport.links.values():
         dark[link.identity.device_id] = sum(1 for _, up in link.transitions if not up)
@@ -203,13 +231,15 @@ def test_cloud_messages_reach_the_handler_which_can_answer_as_the_device():
     recorder = Recorder()
     clock = SimulatedClock(START)
     transport = MemoryTransport(clock)
-    run_fleet(FleetConfig(device_ids=("sim-01",), seed=1, duration_s=1.0), transport=transport, clock=clock,
-              inbound=recorder)
+    run_fleet(
+        FleetConfig(device_ids=("sim-01",), seed=1, duration_s=1.0), transport=transport, clock=clock, inbound=recorder
+    )
     link = transport.links["sim-01"]
     link.connect()
     link.deliver(TopicKind.COMMANDS, b'{"id":"cmd-1","name":"reboot"}')
     assert [(m.kind, m.topic) for m in recorder.received] == [
-        (TopicKind.COMMANDS, "tenant/demo/device/sim-01/commands")]
+        (TopicKind.COMMANDS, "tenant/demo/device/sim-01/commands")
+    ]
     assert transport.published[-1].topic == "tenant/demo/device/sim-01/commands/cmd-1/ack"
 
 
@@ -231,14 +261,17 @@ def test_default_handler_logs_cloud_messages_and_a_failing_handler_does_not_brea
     assert any(r.getMessage() == "inbound handler failed" for r in caplog.records)
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"faults": (Fault(FaultKind.OVERHEAT, Window("sim-99", 1.0)),)}, "unknown device 'sim-99'"),
-    ({"offline": (Window("nope", 1.0),)}, "--offline: unknown device 'nope'"),
-    ({"faults": (Fault(FaultKind.VIBRATION, Window("sim-01", 1.0)),)}, "sim-01 is a env-sensor and sends no vibr"),
-    ({"device_ids": ("sim 1",)}, "invalid tenant or device id"),
-    ({"device_ids": ("a", "a")}, "unique"),
-    ({"rate_per_s": 0.0}, "rate must be more than zero"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"faults": (Fault(FaultKind.OVERHEAT, Window("sim-99", 1.0)),)}, "unknown device 'sim-99'"),
+        ({"offline": (Window("nope", 1.0),)}, "--offline: unknown device 'nope'"),
+        ({"faults": (Fault(FaultKind.VIBRATION, Window("sim-01", 1.0)),)}, "sim-01 is a env-sensor and sends no vibr"),
+        ({"device_ids": ("sim 1",)}, "invalid tenant or device id"),
+        ({"device_ids": ("a", "a")}, "unique"),
+        ({"rate_per_s": 0.0}, "rate must be more than zero"),
+    ],
+)
 def test_a_scenario_that_cannot_happen_is_refused_before_anything_runs(overrides, message):
     with pytest.raises(ScenarioError, match=message):
         simulate(**overrides)

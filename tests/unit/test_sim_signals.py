@@ -17,13 +17,26 @@ from pulse_sim.signals import METRICS_BY_MODEL, PHYSICAL_RANGES, ModelType, Sign
 START = datetime(2026, 3, 2, tzinfo=UTC).timestamp()  # a Monday, 00:00 UTC
 DAY = 86_400.0
 # Plausible normal operation (no fault): tighter than what the sensors can report.
-NORMAL = {"temp_c": (-15.0, 60.0), "humidity_pct": (3.0, 100.0), "pressure_psi": (10.0, 90.0),
-          "battery_pct": (0.0, 100.0), "vibration_g": (0.0, 8.0), "rssi_dbm": (-120.0, -40.0),
-          "snr_db": (-10.0, 25.0)}
+NORMAL = {
+    "temp_c": (-15.0, 60.0),
+    "humidity_pct": (3.0, 100.0),
+    "pressure_psi": (10.0, 90.0),
+    "battery_pct": (0.0, 100.0),
+    "vibration_g": (0.0, 8.0),
+    "rssi_dbm": (-120.0, -40.0),
+    "snr_db": (-10.0, 25.0),
+}
 
 
-def run(model: ModelType, seed: int, *, days: float, step_s: float, utc_offset_s: float = 0.0,
-        faults: frozenset[FaultKind] = frozenset()) -> list[tuple[float, dict]]:
+def run(
+    model: ModelType,
+    seed: int,
+    *,
+    days: float,
+    step_s: float,
+    utc_offset_s: float = 0.0,
+    faults: frozenset[FaultKind] = frozenset(),
+) -> list[tuple[float, dict]]:
     signals = SignalModel(model, random.Random(seed), START, utc_offset_s)
     steps = int(days * DAY / step_s)
     return [(START + i * step_s, signals.sample(START + i * step_s, faults)) for i in range(steps)]
@@ -116,12 +129,15 @@ def test_overheat_ramps_temperature_while_it_lasts_and_cools_after():
     assert cooled - twin.sample(START + 16 * 60 + 3600)["temp_c"] < 1.0
 
 
-@pytest.mark.parametrize(("model", "kind", "metric", "direction"), [
-    (ModelType.PUMP, FaultKind.VIBRATION, "vibration_g", 1),
-    (ModelType.ENV_SENSOR, FaultKind.BATTERY_DRAIN, "battery_pct", -1),
-    (ModelType.UPS, FaultKind.BATTERY_DRAIN, "battery_pct", -1),
-    (ModelType.ENV_SENSOR, FaultKind.WEAK_SIGNAL, "rssi_dbm", -1),
-])
+@pytest.mark.parametrize(
+    ("model", "kind", "metric", "direction"),
+    [
+        (ModelType.PUMP, FaultKind.VIBRATION, "vibration_g", 1),
+        (ModelType.ENV_SENSOR, FaultKind.BATTERY_DRAIN, "battery_pct", -1),
+        (ModelType.UPS, FaultKind.BATTERY_DRAIN, "battery_pct", -1),
+        (ModelType.ENV_SENSOR, FaultKind.WEAK_SIGNAL, "rssi_dbm", -1),
+    ],
+)
 def test_each_fault_moves_its_metric(model, kind, metric, direction):
     faulty = run(model, 2, days=1 / 24, step_s=60, faults=frozenset({kind}))
     normal = run(model, 2, days=1 / 24, step_s=60)

@@ -24,11 +24,20 @@ def test_command_ack_topic_carries_the_command_id():
     assert str(topic) == "tenant/acme/device/pump-7/commands/cmd-42/ack"
 
 
-@pytest.mark.parametrize("bad", [
-    "", "tenant/acme/device/pump-7", "tenant/ACME/device/pump-7/telemetry", "tenant/acme/device//telemetry",
-    "tenant/acme/device/pump-7/telemetry/extra", "tenant/acme/device/pump-7/shadow",
-    "devices/pump-7/telemetry", "tenant/acme/device/pump+7/telemetry", "tenant/acme/device/pump-7/commands/ack",
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "tenant/acme/device/pump-7",
+        "tenant/ACME/device/pump-7/telemetry",
+        "tenant/acme/device//telemetry",
+        "tenant/acme/device/pump-7/telemetry/extra",
+        "tenant/acme/device/pump-7/shadow",
+        "devices/pump-7/telemetry",
+        "tenant/acme/device/pump+7/telemetry",
+        "tenant/acme/device/pump-7/commands/ack",
+    ],
+)
 def test_anything_else_is_not_a_device_topic(bad):
     with pytest.raises(TopicError):
         parse_topic(bad)

@@ -81,8 +81,11 @@ def message_key(envelope: EnvelopeV1, payload: bytes) -> str:
 def _first_error(exc: ValidationError) -> tuple[QuarantineReason, str]:
     err = exc.errors(include_url=False)[0]
     loc = ".".join(str(p) for p in err["loc"])
-    reason = QuarantineReason.BAD_METRIC if err["loc"][:1] == ("metrics",) and len(err["loc"]) > 1 \
+    reason = (
+        QuarantineReason.BAD_METRIC
+        if err["loc"][:1] == ("metrics",) and len(err["loc"]) > 1
         else QuarantineReason.SCHEMA_VIOLATION
+    )
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return reason, f"{loc}: {err['msg']}{more}"
 
@@ -98,13 +101,16 @@ def _defect(payload: bytes, max_metrics: int) -> EnvelopeError:
     version = doc.get("v")
     if version != SUPPORTED_VERSION:
         if isinstance(version, int) and not isinstance(version, bool):
-            return EnvelopeError(QuarantineReason.UNSUPPORTED_VERSION,
-                                 f"envelope version {version} is not supported (supported: {SUPPORTED_VERSION})")
+            return EnvelopeError(
+                QuarantineReason.UNSUPPORTED_VERSION,
+                f"envelope version {version} is not supported (supported: {SUPPORTED_VERSION})",
+            )
         return EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "v: an integer envelope version is required")
     metrics = doc.get("metrics")
     if isinstance(metrics, dict) and len(metrics) > max_metrics:
-        return EnvelopeError(QuarantineReason.TOO_MANY_METRICS,
-                             f"{len(metrics)} metrics in one message; the limit is {max_metrics}")
+        return EnvelopeError(
+            QuarantineReason.TOO_MANY_METRICS, f"{len(metrics)} metrics in one message; the limit is {max_metrics}"
+        )
     try:
         EnvelopeV1.model_validate(doc)
     except ValidationError as exc:
@@ -112,28 +118,36 @@ def _defect(payload: bytes, max_metrics: int) -> EnvelopeError:
     return EnvelopeError(QuarantineReason.SCHEMA_VIOLATION, "the envelope is not valid JSON for Envelope v1")
 
 
-def validate_envelope(payload: bytes, *, now: datetime, max_bytes: int, max_metrics: int,
-                      max_skew: timedelta, max_age: timedelta) -> EnvelopeV1:
+def validate_envelope(
+    payload: bytes, *, now: datetime, max_bytes: int, max_metrics: int, max_skew: timedelta, max_age: timedelta
+) -> EnvelopeV1:
     """Parses and checks one payload; raises EnvelopeError with the quarantine reason.
 
     Valid payloads take one pass of pydantic's JSON validator; only a refused payload is parsed
     again to name its defect, so the common case stays cheap.
     """
     if len(payload) > max_bytes:
-        raise EnvelopeError(QuarantineReason.PAYLOAD_TOO_LARGE,
-                            f"payload is {len(payload)} bytes; the limit is {max_bytes}")
+        raise EnvelopeError(
+            QuarantineReason.PAYLOAD_TOO_LARGE, f"payload is {len(payload)} bytes; the limit is {max_bytes}"
+        )
     try:
         envelope = EnvelopeV1.model_validate_json(payload)
     except ValidationError:
         raise _defect(payload, max_metrics) from None
     if len(envelope.metrics) > max_metrics:
-        raise EnvelopeError(QuarantineReason.TOO_MANY_METRICS,
-                            f"{len(envelope.metrics)} metrics in one message; the limit is {max_metrics}")
+        raise EnvelopeError(
+            QuarantineReason.TOO_MANY_METRICS,
+            f"{len(envelope.metrics)} metrics in one message; the limit is {max_metrics}",
+        )
     ts = envelope.timestamp
     if ts > now + max_skew:
-        raise EnvelopeError(QuarantineReason.TIMESTAMP_OUT_OF_RANGE,
-                            f"ts {ts.isoformat()} is more than {int(max_skew.total_seconds())} s in the future")
+        raise EnvelopeError(
+            QuarantineReason.TIMESTAMP_OUT_OF_RANGE,
+            f"ts {ts.isoformat()} is more than {int(max_skew.total_seconds())} s in the future",
+        )
     if ts < now - max_age:
-        raise EnvelopeError(QuarantineReason.TIMESTAMP_OUT_OF_RANGE,
-                            f"ts {ts.isoformat()} is older than {int(max_age.total_seconds())} s")
+        raise EnvelopeError(
+            QuarantineReason.TIMESTAMP_OUT_OF_RANGE,
+            f"ts {ts.isoformat()} is older than {int(max_age.total_seconds())} s",
+        )
     return envelope

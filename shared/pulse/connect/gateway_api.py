@@ -20,10 +20,15 @@ from pulse.problems import PROBLEM_CONTENT_TYPE, problem
 app = APIGatewayHttpResolver(serializer=lambda obj: orjson.dumps(obj).decode())
 
 
-def _problem_response(status: int, title: str, detail: str, headers: dict[str, str] | None = None,
-                      **extra: Any) -> Response[str]:
-    return Response(status_code=status, content_type=PROBLEM_CONTENT_TYPE,
-                    body=orjson.dumps(problem(status, title, detail, **extra)).decode(), headers=headers)
+def _problem_response(
+    status: int, title: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=PROBLEM_CONTENT_TYPE,
+        body=orjson.dumps(problem(status, title, detail, **extra)).decode(),
+        headers=headers,
+    )
 
 
 def _bearer(header: str | None) -> str | None:
@@ -38,21 +43,41 @@ def post_telemetry(tenant_id: str, device_id: str) -> Response[str]:
     body = event.decoded_body.encode() if isinstance(event.decoded_body, str) else (event.decoded_body or b"")
     token = _bearer(event.headers.get("authorization"))
     result = ingest_http(tenant_id, device_id, body, token)
-    results = [{"index": int(o.message_id), "status": o.status,
-                **({"reason": o.reason.value, "detail": o.detail} if o.reason else {})} for o in result.outcomes]
+    results = [
+        {
+            "index": int(o.message_id),
+            "status": o.status,
+            **({"reason": o.reason.value, "detail": o.detail} if o.reason else {}),
+        }
+        for o in result.outcomes
+    ]
     if all(o.reason is QuarantineReason.BAD_TOKEN for o in result.outcomes):
-        return _problem_response(401, "Unauthorized", "the device token is missing, wrong or revoked",
-                                 headers={"WWW-Authenticate": 'Bearer realm="pulse-ingest"'})
-    return Response(status_code=202, content_type="application/json",
-                    body=orjson.dumps({"accepted": result.count("accepted"), "duplicate": result.count("duplicate"),
-                                       "quarantined": result.count("quarantined"), "results": results}).decode())
+        return _problem_response(
+            401,
+            "Unauthorized",
+            "the device token is missing, wrong or revoked",
+            headers={"WWW-Authenticate": 'Bearer realm="pulse-ingest"'},
+        )
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body=orjson.dumps(
+            {
+                "accepted": result.count("accepted"),
+                "duplicate": result.count("duplicate"),
+                "quarantined": result.count("quarantined"),
+                "results": results,
+            }
+        ).decode(),
+    )
 
 
 @app.exception_handler(DatabaseUnavailable)  # type: ignore[untyped-decorator]
 def _unavailable(exc: DatabaseUnavailable) -> Response[str]:
     logger.error("http ingest: database unavailable", extra={"error": exc.detail})
-    return _problem_response(503, exc.title, "telemetry could not be stored; retry later",
-                             headers={"Retry-After": "30"})
+    return _problem_response(
+        503, exc.title, "telemetry could not be stored; retry later", headers={"Retry-After": "30"}
+    )
 
 
 @app.exception_handler(PulseError)  # type: ignore[untyped-decorator]
@@ -62,5 +87,6 @@ def _pulse_error(exc: PulseError) -> Response[str]:
 
 @app.not_found
 def _not_found(exc: Exception) -> Response[str]:
-    return _problem_response(404, "Not found", "no such ingest route; POST to "
-                             "/ingest/v1/tenants/{tenant_id}/devices/{device_id}/telemetry")
+    return _problem_response(
+        404, "Not found", "no such ingest route; POST to /ingest/v1/tenants/{tenant_id}/devices/{device_id}/telemetry"
+    )

@@ -17,13 +17,13 @@ Source = Literal["mqtt", "http"]
 class InboundMessage:
     """One device message and what the transport says about its sender."""
 
-    message_id: str          # SQS message id, or the index within an HTTP request
+    message_id: str  # SQS message id, or the index within an HTTP request
     topic: str
     payload: bytes
     source: Source
     received_at: datetime
-    client_id: str | None = None   # MQTT client id; the IoT policy makes it the thing name
-    token: str | None = None       # HTTP bearer device token
+    client_id: str | None = None  # MQTT client id; the IoT policy makes it the thing name
+    token: str | None = None  # HTTP bearer device token
 
 
 class RecordError(ValueError):
@@ -51,9 +51,17 @@ def inbound_from_rule_record(message_id: str, body: str, *, fallback_received_at
     except (binascii.Error, ValueError) as exc:
         raise RecordError(f"payload_b64 is not base64: {exc}") from None
     received_ms = doc.get("received_at")
-    received_at = (datetime.fromtimestamp(received_ms / 1000, tz=UTC)
-                   if isinstance(received_ms, int | float) and not isinstance(received_ms, bool)
-                   else fallback_received_at)
+    received_at = (
+        datetime.fromtimestamp(received_ms / 1000, tz=UTC)
+        if isinstance(received_ms, int | float) and not isinstance(received_ms, bool)
+        else fallback_received_at
+    )
     client_id = doc.get("client_id")
-    return InboundMessage(message_id=message_id, topic=doc["topic"], payload=payload, source="mqtt",
-                          received_at=received_at, client_id=client_id if isinstance(client_id, str) else None)
+    return InboundMessage(
+        message_id=message_id,
+        topic=doc["topic"],
+        payload=payload,
+        source="mqtt",
+        received_at=received_at,
+        client_id=client_id if isinstance(client_id, str) else None,
+    )

@@ -64,9 +64,16 @@ class _Candidate:
 
 
 def _reject(msg: InboundMessage, reason: QuarantineReason, detail: str, topic: Topic | None = None) -> Rejection:
-    return Rejection(reason=reason, detail=detail, topic=msg.topic, source=msg.source, payload=msg.payload,
-                     received_at=msg.received_at, tenant_id=topic.tenant_id if topic else None,
-                     device_id=topic.device_id if topic else None)
+    return Rejection(
+        reason=reason,
+        detail=detail,
+        topic=msg.topic,
+        source=msg.source,
+        payload=msg.payload,
+        received_at=msg.received_at,
+        tenant_id=topic.tenant_id if topic else None,
+        device_id=topic.device_id if topic else None,
+    )
 
 
 def _validate(msg: InboundMessage, settings: Settings, now: datetime) -> _Candidate | Rejection:
@@ -78,9 +85,13 @@ def _validate(msg: InboundMessage, settings: Settings, now: datetime) -> _Candid
         return _reject(msg, QuarantineReason.UNKNOWN_TOPIC, f"{topic.kind.value} is not a telemetry topic", topic)
     try:
         envelope: EnvelopeV1 = validate_envelope(
-            msg.payload, now=now, max_bytes=settings.max_payload_bytes, max_metrics=settings.max_metrics,
+            msg.payload,
+            now=now,
+            max_bytes=settings.max_payload_bytes,
+            max_metrics=settings.max_metrics,
             max_skew=timedelta(seconds=settings.max_clock_skew_s),
-            max_age=timedelta(seconds=settings.max_message_age_s))
+            max_age=timedelta(seconds=settings.max_message_age_s),
+        )
     except EnvelopeError as exc:
         return _reject(msg, exc.reason, exc.detail, topic)
     if topic.kind is TopicKind.TELEMETRY and not envelope.metrics:
@@ -92,13 +103,18 @@ def _validate(msg: InboundMessage, settings: Settings, now: datetime) -> _Candid
 def _authenticate(c: _Candidate, sender: SenderRecord | None) -> Rejection | None:
     msg, topic = c.inbound, c.topic
     if sender is None:
-        return _reject(msg, QuarantineReason.UNKNOWN_DEVICE,
-                       f"no device {topic.device_id!r} in tenant {topic.tenant_id!r}", topic)
+        return _reject(
+            msg, QuarantineReason.UNKNOWN_DEVICE, f"no device {topic.device_id!r} in tenant {topic.tenant_id!r}", topic
+        )
     if sender.device_status != "active":
         return _reject(msg, QuarantineReason.REVOKED_DEVICE, f"device is {sender.device_status}", topic)
     if msg.source == "mqtt" and (sender.thing_name is None or msg.client_id != sender.thing_name):
-        return _reject(msg, QuarantineReason.TOPIC_MISMATCH,
-                       f"client {msg.client_id!r} may not publish on this device's topic", topic)
+        return _reject(
+            msg,
+            QuarantineReason.TOPIC_MISMATCH,
+            f"client {msg.client_id!r} may not publish on this device's topic",
+            topic,
+        )
     if msg.source == "http" and not token_matches(msg.token, sender.token_hash):
         return _reject(msg, QuarantineReason.BAD_TOKEN, "the device token is missing, wrong or revoked", topic)
     if sender.tenant_status not in ACCEPTING_TENANT_STATUSES:
@@ -106,8 +122,14 @@ def _authenticate(c: _Candidate, sender: SenderRecord | None) -> Rejection | Non
     return None
 
 
-def ingest_messages(db: Database, messages: list[InboundMessage], settings: Settings, now: datetime,
-                    partitions: PartitionCache, refused: dict[str, Rejection] | None = None) -> IngestResult:
+def ingest_messages(
+    db: Database,
+    messages: list[InboundMessage],
+    settings: Settings,
+    now: datetime,
+    partitions: PartitionCache,
+    refused: dict[str, Rejection] | None = None,
+) -> IngestResult:
     """Runs a batch through the pipeline; raises DatabaseUnavailable when nothing could be stored.
 
     ``refused`` holds records the transport already found unusable (keyed by message id); they are
@@ -148,8 +170,15 @@ class _Written:
     metric_rows: int = 0
 
 
-def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rejections: dict[str, Rejection],
-                     settings: Settings, now: datetime, partitions: PartitionCache, direct_copy: bool) -> _Written:
+def _admit_and_store(
+    conn: psycopg.Connection,
+    candidates: list[_Candidate],
+    rejections: dict[str, Rejection],
+    settings: Settings,
+    now: datetime,
+    partitions: PartitionCache,
+    direct_copy: bool,
+) -> _Written:
     """Authenticates, deduplicates, rate-limits and writes; refusals are added to ``rejections``."""
     written = _Written()
     senders = lock_senders(conn, ((c.topic.tenant_id, c.topic.device_id) for c in candidates))
@@ -184,7 +213,8 @@ def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rej
         if sent[key] > limit:
             limited.append(c)
             rejections[c.inbound.message_id] = _reject(
-                c.inbound, QuarantineReason.RATE_LIMITED, f"more than {limit} messages in one minute", c.topic)
+                c.inbound, QuarantineReason.RATE_LIMITED, f"more than {limit} messages in one minute", c.topic
+            )
         else:
             stored.append(c.stored)
             written.accepted.add(c.inbound.message_id)
@@ -193,7 +223,11 @@ def _admit_and_store(conn: psycopg.Connection, candidates: list[_Candidate], rej
         written.metric_rows = writer.copy_metrics(conn, stored, direct=direct_copy)
         writer.mark_dirty_hours(conn, stored)
     previous = {key: (s.last_msg_ts, s.last_metrics) for key, s in senders.items()}
-    update_senders(conn, seen_at=now, window=window,
-                   sent={k: sent[k] for k in {(c.topic.tenant_id, c.topic.device_id) for c in fresh}},
-                   latest=writer.fold_latest(stored, previous))
+    update_senders(
+        conn,
+        seen_at=now,
+        window=window,
+        sent={k: sent[k] for k in {(c.topic.tenant_id, c.topic.device_id) for c in fresh}},
+        latest=writer.fold_latest(stored, previous),
+    )
     return written

@@ -53,20 +53,39 @@ def lock_senders(conn: psycopg.Connection, keys: Iterable[tuple[str, str]]) -> d
            FOR UPDATE OF d""",
         ([k[0] for k in keys], [k[1] for k in keys]),
     ).fetchall()
-    tenants = {row[0]: row[1:] for row in conn.execute(
-        "SELECT id, status, device_rate_per_minute FROM tenants WHERE id = ANY(%b::text[])",
-        (sorted({k[0] for k in keys}),),
-    )}
-    return {(d[0], d[1]): SenderRecord(tenant_id=d[0], device_id=d[1], device_status=d[2], thing_name=d[3],
-                                       token_hash=d[4], tenant_status=tenants[d[0]][0],
-                                       rate_per_minute=tenants[d[0]][1], rate_window=d[5], rate_count=d[6],
-                                       last_msg_ts=d[7], last_metrics=d[8])
-            for d in devices}
+    tenants = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            "SELECT id, status, device_rate_per_minute FROM tenants WHERE id = ANY(%b::text[])",
+            (sorted({k[0] for k in keys}),),
+        )
+    }
+    return {
+        (d[0], d[1]): SenderRecord(
+            tenant_id=d[0],
+            device_id=d[1],
+            device_status=d[2],
+            thing_name=d[3],
+            token_hash=d[4],
+            tenant_status=tenants[d[0]][0],
+            rate_per_minute=tenants[d[0]][1],
+            rate_window=d[5],
+            rate_count=d[6],
+            last_msg_ts=d[7],
+            last_metrics=d[8],
+        )
+        for d in devices
+    }
 
 
-def update_senders(conn: psycopg.Connection, *, seen_at: datetime, window: datetime,
-                   sent: dict[tuple[str, str], int],
-                   latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]]) -> None:
+def update_senders(
+    conn: psycopg.Connection,
+    *,
+    seen_at: datetime,
+    window: datetime,
+    sent: dict[tuple[str, str], int],
+    latest: dict[tuple[str, str], tuple[datetime, dict[str, float | bool]]],
+) -> None:
     """One UPDATE per batch: each device's rate window count, last-seen time and latest metrics.
 
     ``sent`` is the device's total in ``window`` including this batch and ``latest`` its merged
@@ -86,9 +105,15 @@ def update_senders(conn: psycopg.Connection, *, seen_at: datetime, window: datet
            FROM unnest(%b::text[], %b::text[], %b::int[], %b::timestamptz[], %b::jsonb[])
                 AS b(tenant_id, device_id, sent, ts, metrics)
            WHERE d.tenant_id = b.tenant_id AND d.id = b.device_id""",
-        (window, seen_at, [k[0] for k in keys], [k[1] for k in keys], [sent.get(k, 0) for k in keys],
-         [latest[k][0] if k in latest else None for k in keys],
-         [Jsonb(latest[k][1]) if k in latest else None for k in keys]),
+        (
+            window,
+            seen_at,
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [sent.get(k, 0) for k in keys],
+            [latest[k][0] if k in latest else None for k in keys],
+            [Jsonb(latest[k][1]) if k in latest else None for k in keys],
+        ),
     )
 
 
@@ -100,9 +125,20 @@ def record_rejections(conn: psycopg.Connection, rejections: list[Rejection], exc
         """INSERT INTO quarantine_events
                (received_at, tenant_id, device_id, topic, source, reason, detail, excerpt, payload_size)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)""",
-        [(r.received_at, r.tenant_id, r.device_id, r.topic[:512].replace("\x00", ""), r.source, r.reason.value,
-          r.detail[:1000].replace("\x00", ""), r.excerpt(excerpt_bytes).replace("\x00", "\\x00"), len(r.payload))
-         for r in rejections],
+        [
+            (
+                r.received_at,
+                r.tenant_id,
+                r.device_id,
+                r.topic[:512].replace("\x00", ""),
+                r.source,
+                r.reason.value,
+                r.detail[:1000].replace("\x00", ""),
+                r.excerpt(excerpt_bytes).replace("\x00", "\\x00"),
+                len(r.payload),
+            )
+            for r in rejections
+        ],
     )
     counts: dict[tuple[datetime, str, str], int] = {}
     for r in rejections:

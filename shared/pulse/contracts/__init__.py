@@ -34,5 +34,8 @@ def write_all() -> list[Path]:
 
 def stale() -> list[str]:
     """Names of committed schemas that no longer match their models."""
-    return [name for name in SCHEMAS
-            if not (SCHEMA_DIR / name).exists() or (SCHEMA_DIR / name).read_text(encoding="utf-8") != render(name)]
+    return [
+        name
+        for name in SCHEMAS
+        if not (SCHEMA_DIR / name).exists() or (SCHEMA_DIR / name).read_text(encoding="utf-8") != render(name)
+    ]

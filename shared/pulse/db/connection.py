@@ -27,8 +27,9 @@ set_json_loads(orjson.loads)
 class Database:
     """Owns the process's connection; ``connection()`` hands it out healthy or raises."""
 
-    def __init__(self, url: str, role: DbRole = "owner", *, connect_timeout_s: int = 5,
-                 statement_timeout_ms: int = 30_000) -> None:
+    def __init__(
+        self, url: str, role: DbRole = "owner", *, connect_timeout_s: int = 5, statement_timeout_ms: int = 30_000
+    ) -> None:
         self._url = url
         self._role = role
         self._connect_timeout_s = connect_timeout_s
@@ -38,18 +39,20 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings, url: str) -> Database:
-        return cls(url, settings.db_role, connect_timeout_s=settings.db_connect_timeout_s,
-                   statement_timeout_ms=settings.db_statement_timeout_ms)
+        return cls(
+            url,
+            settings.db_role,
+            connect_timeout_s=settings.db_connect_timeout_s,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+        )
 
     def _open(self) -> psycopg.Connection:
         try:
-            conn = psycopg.connect(self._url, connect_timeout=self._connect_timeout_s,
-                                   application_name="pulse")
+            conn = psycopg.connect(self._url, connect_timeout=self._connect_timeout_s, application_name="pulse")
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(f"cannot connect to the database: {exc}") from exc
         with conn.transaction():
-            conn.execute("SELECT set_config('statement_timeout', %s, false)",
-                         (str(self._statement_timeout_ms),))
+            conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(self._statement_timeout_ms),))
             if self._role != "owner":
                 # Role names are a closed Literal, never user input.
                 conn.execute(f"SET ROLE {self._role}")

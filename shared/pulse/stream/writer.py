@@ -44,16 +44,29 @@ class PartitionCache:
         self._days.clear()
 
 
-def record_messages(conn: psycopg.Connection, messages: list[StoredMessage],
-                    received_at: datetime) -> set[LedgerKey]:
+def record_messages(conn: psycopg.Connection, messages: list[StoredMessage], received_at: datetime) -> set[LedgerKey]:
     """Inserts the batch into the ledger; returns the keys that were new (the rest are redeliveries)."""
     if not messages:
         return set()
     cols: tuple[list[object], ...] = ([], [], [], [], [], [], [], [], [], [])
     for m in messages:
         e = m.envelope
-        for col, value in zip(cols, (m.tenant_id, m.device_id, m.msg_key, e.timestamp, e.seq, e.site_id,
-                                     e.lat, e.lng, len(e.metrics), m.source), strict=True):
+        for col, value in zip(
+            cols,
+            (
+                m.tenant_id,
+                m.device_id,
+                m.msg_key,
+                e.timestamp,
+                e.seq,
+                e.site_id,
+                e.lat,
+                e.lng,
+                len(e.metrics),
+                m.source,
+            ),
+            strict=True,
+        ):
             col.append(value)
     rows = conn.execute(
         """INSERT INTO telemetry_messages
@@ -93,9 +106,10 @@ def copy_metrics(conn: psycopg.Connection, messages: list[StoredMessage], *, dir
         conn.execute(_STAGE)
         target = "telemetry_stage"
     rows = 0
-    with conn.cursor() as cur, cur.copy(
-        f"COPY {target} (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)"
-    ) as copy:
+    with (
+        conn.cursor() as cur,
+        cur.copy(f"COPY {target} (tenant_id, device_id, ts, metric, value) FROM STDIN (FORMAT BINARY)") as copy,
+    ):
         copy.set_types(["text", "text", "timestamptz", "text", "float8"])
         write = copy.write_row
         for m in messages:
@@ -144,8 +158,13 @@ def mark_dirty_hours(conn: psycopg.Connection, messages: list[StoredMessage]) ->
     a concurrent rollup refresh (``FOR UPDATE SKIP LOCKED``) then leaves the hour for its next run
     instead of computing it without these uncommitted rows and deleting the mark.
     """
-    hours = sorted({(m.tenant_id, m.envelope.timestamp.replace(minute=0, second=0, microsecond=0))
-                    for m in messages if m.envelope.metrics})
+    hours = sorted(
+        {
+            (m.tenant_id, m.envelope.timestamp.replace(minute=0, second=0, microsecond=0))
+            for m in messages
+            if m.envelope.metrics
+        }
+    )
     if hours:
         conn.execute(
             """INSERT INTO telemetry_dirty_hours (tenant_id, hour)
