@@ -311,3 +311,22 @@ class ApiHarness:
         self.client.close()
         self.db.close()
         self.owner.close()
+
+
+def store_points(sql: psycopg.Connection, tenant_id: str, device_id: str, points: Any) -> None:
+    """Telemetry rows as ingest writes them: day partitions first, metric rows, then the dirty hours.
+
+    ``points`` is an iterable of ``(ts, metric, value)``.
+    """
+    rows = list(points)
+    for day in sorted({ts.date() for ts, _, _ in rows}):
+        sql.execute("SELECT pulse_ensure_day_partition('telemetry', %s)", (day,))
+    with sql.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO telemetry (tenant_id, device_id, ts, metric, value) VALUES (%s, %s, %s, %s, %s)",
+            [(tenant_id, device_id, ts, metric, value) for ts, metric, value in rows],
+        )
+        cur.executemany(
+            "INSERT INTO telemetry_dirty_hours VALUES (%s, %s) ON CONFLICT DO NOTHING",
+            sorted({(tenant_id, ts.replace(minute=0, second=0, microsecond=0)) for ts, _, _ in rows}),
+        )

@@ -15,6 +15,7 @@ from pulse.db import Database, tenant_transaction
 from pulse.stream.models import Bucket, BucketedSeries
 from pulse.stream.query import bucket_start, bucketed, whole_hours
 from pulse.stream.rollups import refresh_dirty_rollups
+from tests.builders import store_points
 
 pytestmark = pytest.mark.integration
 
@@ -45,19 +46,7 @@ ranges_ms = st.tuples(range_ends_ms, range_ends_ms).map(sorted).filter(lambda r:
 
 
 def store(sql: psycopg.Connection, tenant_id: str, points: Iterable[Point]) -> None:
-    """Rows as ingest writes them: partitions first, metric rows, then the dirty hours."""
-    points = list(points)
-    for day in sorted({ts.date() for ts, _, _ in points}):
-        sql.execute("SELECT pulse_ensure_day_partition('telemetry', %s)", (day,))
-    with sql.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO telemetry (tenant_id, device_id, ts, metric, value) VALUES (%s, %s, %s, %s, %s)",
-            [(tenant_id, DEVICE, ts, metric, value) for ts, metric, value in points],
-        )
-        cur.executemany(
-            "INSERT INTO telemetry_dirty_hours VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            sorted({(tenant_id, ts.replace(minute=0, second=0, microsecond=0)) for ts, _, _ in points}),
-        )
+    store_points(sql, tenant_id, DEVICE, points)
 
 
 def reference(points: list[Point], start: datetime, end: datetime, bucket: Bucket) -> list[tuple]:

@@ -17,7 +17,7 @@ from pulse.errors import RequestInvalid
 from pulse.stream.models import Bucket, RawCursor
 from pulse.stream.query import bucketed, latest, raw_range
 from pulse.stream.rollups import refresh_dirty_rollups
-from tests.builders import make_device, make_tenant
+from tests.builders import make_device, make_tenant, store_points
 
 pytestmark = pytest.mark.integration
 
@@ -25,18 +25,7 @@ T0 = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def store(sql: psycopg.Connection, tenant_id: str, device_id: str, points: Iterable[tuple[datetime, str, float]]):
-    points = list(points)
-    for day in sorted({ts.date() for ts, _, _ in points}):
-        sql.execute("SELECT pulse_ensure_day_partition('telemetry', %s)", (day,))
-    with sql.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO telemetry (tenant_id, device_id, ts, metric, value) VALUES (%s, %s, %s, %s, %s)",
-            [(tenant_id, device_id, ts, m, v) for ts, m, v in points],
-        )
-        cur.executemany(
-            "INSERT INTO telemetry_dirty_hours VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            sorted({(tenant_id, ts.replace(minute=0, second=0, microsecond=0)) for ts, _, _ in points}),
-        )
+    store_points(sql, tenant_id, device_id, points)
 
 
 def all_pages(conn, tenant_id, device_id, metrics, start, end, limit):

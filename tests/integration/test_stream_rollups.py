@@ -11,6 +11,7 @@ import pytest
 from pulse.db import tenant_transaction
 from pulse.stream.query import bucketed
 from pulse.stream.rollups import RollupRefresh, refresh_dirty_rollups
+from tests.builders import store_points
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +24,7 @@ def store(
     points: Iterable[tuple[datetime, str, float]],
     device_id: str = "dev-1",
 ) -> None:
-    points = list(points)
-    for day in sorted({ts.date() for ts, _, _ in points}):
-        sql.execute("SELECT pulse_ensure_day_partition('telemetry', %s)", (day,))
-    with sql.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO telemetry (tenant_id, device_id, ts, metric, value) VALUES (%s, %s, %s, %s, %s)",
-            [(tenant_id, device_id, ts, m, v) for ts, m, v in points],
-        )
-        cur.executemany(
-            "INSERT INTO telemetry_dirty_hours VALUES (%s, %s) ON CONFLICT DO NOTHING",
-            sorted({(tenant_id, ts.replace(minute=0, second=0, microsecond=0)) for ts, _, _ in points}),
-        )
+    store_points(sql, tenant_id, device_id, points)
 
 
 def rollup(sql: psycopg.Connection, table: str) -> list[tuple]:
