@@ -96,3 +96,34 @@ def test_database_unavailable_is_503_with_retry_after(token, pg_cluster):
     assert status == 503
     assert headers["Retry-After"] == "30"
     assert doc["title"] == "Database unavailable"
+
+
+def test_a_bad_token_message_inside_a_batch_of_good_ones_is_the_only_one_quarantined(sql, token, lambda_env):
+    # The pipeline level, where one batch can mix gateways (the HTTP route sends one token per request)
+    from datetime import UTC, datetime
+
+    from pulse.connect.inbound import InboundMessage
+    from pulse.connect.service import ingest_messages
+    from pulse.db import Database
+    from pulse.settings import Settings
+    from pulse.stream.writer import PartitionCache
+
+    topic = "tenant/acme/device/gw-1/telemetry"
+    now = datetime.now(UTC)
+    batch = [
+        InboundMessage(
+            str(i),
+            topic,
+            orjson.dumps(envelope({"v_in": float(i)})),
+            "http",
+            now,
+            token=token if i != 2 else "pdt_forged",
+        )
+        for i in range(5)
+    ]
+    db = Database(lambda_env, "pulse_ingest")
+    result = ingest_messages(db, batch, Settings(), now, PartitionCache())
+    db.close()
+    assert [o.status for o in result.outcomes] == ["accepted", "accepted", "quarantined", "accepted", "accepted"]
+    assert sql.execute("SELECT reason FROM quarantine_events").fetchall() == [("bad_token",)]
+    assert sql.execute("SELECT count(*) FROM telemetry").fetchone() == (4,)
