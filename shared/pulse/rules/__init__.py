@@ -1,0 +1,1 @@
+"""Rules: the rule model and the deterministic evaluator shared by the ingest and scheduled paths."""
