@@ -2,10 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pulse.rules import EvaluationContext, Opened, Rule, RuleState, Sample, evaluate, release_latch, tick
+import pytest
+from pydantic import TypeAdapter
+
+from pulse.rules import (
+    EvaluationContext,
+    Opened,
+    Rule,
+    RuleEvaluationError,
+    RuleState,
+    Sample,
+    Transition,
+    evaluate,
+    release_latch,
+    tick,
+)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
@@ -247,3 +262,68 @@ def test_late_samples_are_counted_and_not_evaluated():
     state, transitions = evaluate(r, state, series("temp", [(4, 90)]), at(6))
     assert transitions == []
     assert state.late_samples == 1
+
+
+# --- persistence ----------------------------------------------------------------------------------
+
+
+def test_next_due_names_the_timer_and_a_tick_before_it_changes_nothing():
+    r = rule({"kind": "for", "duration": "5m", "condition": hot()})
+    state, _ = evaluate(r, None, series("temp", [(0, 85)]), at(1))
+    assert state.next_due == at(5)
+    same, transitions = tick(r, state, at(5))
+    assert transitions == []
+    assert same.model_dump(exclude={"watermark"}) == state.model_dump(exclude={"watermark"})
+    done, transitions = tick(r, state, at(5.01))
+    assert [t.at for t in transitions] == [at(5)]
+    assert done.next_due is None
+
+
+def test_a_new_rule_version_keeps_the_state_of_conditions_it_did_not_change():
+    pending = {"kind": "for", "duration": "10m", "condition": hot()}
+    v1 = rule({"kind": "all", "conditions": [pending, {"kind": "threshold", "metric": "hum", "op": "<", "value": 90}]})
+    state, _ = evaluate(v1, None, [Sample(at(0), {"temp": 85, "hum": 50})], at(1))
+    changed = {"kind": "threshold", "metric": "hum", "op": "<", "value": 95}
+    v2 = rule({"kind": "all", "conditions": [pending, changed]}, version=2)
+    _, transitions = tick(v2, state, at(11))
+    assert [t.at for t in transitions] == [at(10)]  # the for kept its start at minute 0
+    v3 = rule({"kind": "all", "conditions": [pending | {"duration": "12m"}, changed]}, version=3)
+    state, transitions = tick(v3, state, at(12.5))
+    assert transitions == []  # a changed for starts over when the version takes over (minute 1)
+    assert state.rule_version == 3
+    _, transitions = tick(v3, state, at(14))
+    assert [t.at for t in transitions] == [at(13)]
+
+
+def test_state_of_another_rule_is_refused():
+    other = rule(hot()).model_copy(update={"id": "r2"})
+    state, _ = evaluate(rule(hot()), None, series("temp", [(0, 85)]), at(0))
+    with pytest.raises(RuleEvaluationError, match="state of rule 'r1'"):
+        tick(other, state, at(1))
+
+
+def test_samples_out_of_order_or_without_a_zone_are_refused():
+    with pytest.raises(RuleEvaluationError, match="time order"):
+        evaluate(rule(hot()), None, series("temp", [(1, 85), (0, 85)]), at(2))
+    with pytest.raises(RuleEvaluationError, match="timezone-aware"):
+        evaluate(rule(hot()), None, [Sample(datetime(2026, 3, 2, 12, 0), {"temp": 1})], at(2))
+
+
+def test_transitions_serialize_to_json_with_the_explanation_tree():
+    r = rule({"kind": "for", "duration": "90s", "condition": hot()})
+    _, transitions = evaluate(r, None, series("temp", [(0, 85), (2, 86)]), at(2))
+    document = json.loads(TypeAdapter(list[Transition]).dump_json(transitions))
+    assert document == [
+        {
+            "at": "2026-03-02T12:01:30Z",
+            "explanation": {
+                "kind": "for",
+                "result": True,
+                "summary": "for 1m30s, true since 2026-03-02T12:00:00+00:00",
+                "observed": None,
+                "children": [
+                    {"kind": "threshold", "result": True, "summary": "temp > 80", "observed": 85.0, "children": []}
+                ],
+            },
+        }
+    ]

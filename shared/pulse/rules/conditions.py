@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pulse.rules.model import (
@@ -154,6 +154,13 @@ def compare(node: _Comparison, observed: Observed, context: EvaluationContext, m
     return results[node.op], text
 
 
+def span(duration: timedelta) -> str:
+    """``5m``, ``90s``, ``1h30m``: how a duration reads in an explanation."""
+    seconds = int(duration.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds % 86400 // 3600, "h"), (seconds % 3600 // 60, "m"), (seconds % 60, "s")]
+    return "".join(f"{amount}{unit}" for amount, unit in parts if amount) or "0s"
+
+
 def _aggregate(node: Window, samples: list[tuple[datetime, float]]) -> float | None:
     values = [value for _, value in samples]
     if node.agg is Aggregate.COUNT:
@@ -214,7 +221,7 @@ def _temporal(
         held = ns.pending_since is not None and at - ns.pending_since >= node.duration
         result: Truth = True if held else (None if inner is None else False)
         since = f", true since {ns.pending_since.isoformat()}" if ns.pending_since else ""
-        return result, Explanation("for", result, f"for {node.duration}{since}", children=(why,))
+        return result, Explanation("for", result, f"for {span(node.duration)}{since}", children=(why,))
     if isinstance(node, KeepFiringFor):
         if inner is True:
             ns.false_since = None
@@ -222,12 +229,12 @@ def _temporal(
             ns.false_since = at
         kept = ns.false_since is not None and at - ns.false_since < node.duration
         result = True if inner is True or kept else inner
-        return result, Explanation("keep_firing_for", result, f"keep firing for {node.duration}", children=(why,))
+        return result, Explanation("keep_firing_for", result, f"keep firing for {span(node.duration)}", children=(why,))
     if inner is True and was is not True:
         ns.edges.append(at)
     ns.edges = [edge for edge in ns.edges if at - edge < node.within][-node.count :]
     result = len(ns.edges) >= node.count
-    text = f"{node.count} times within {node.within}"
+    text = f"{node.count} times within {span(node.within)}"
     return result, Explanation("repeat", result, text, observed=float(len(ns.edges)), children=(why,))
 
 
@@ -243,16 +250,16 @@ def _leaf(
         ns.samples = [(ts, value) for ts, value in ns.samples if at - ts < node.window]
         observed = _aggregate(node, ns.samples)
         result, text = compare(node, observed, context, mode)
-        summary = f"{node.agg.value}({node.metric}) over {node.window} of {len(ns.samples)} samples {text}"
+        summary = f"{node.agg.value}({node.metric}) over {span(node.window)} of {len(ns.samples)} samples {text}"
         return result, Explanation("window", result, summary, observed)
     if isinstance(node, Absence):
         since = state.since(node.metric)
         what = f"no {node.metric}" if node.metric else "no message"
         if since is None:
-            return None, Explanation("absence", None, f"{what} for {node.duration}; never seen")
+            return None, Explanation("absence", None, f"{what} for {span(node.duration)}; never seen")
         silent = at - since
         result = silent >= node.duration
-        summary = f"{what} for {node.duration}; last at {since.isoformat()}"
+        summary = f"{what} for {span(node.duration)}; last at {since.isoformat()}"
         return result, Explanation("absence", result, summary, silent.total_seconds())
     if isinstance(node, Anomaly):
         ns = state.node(keys[id(node)])

@@ -45,13 +45,24 @@ class _Plan:
     context: EvaluationContext
 
 
+_compiled: dict[int, tuple[Rule, dict[int, str], frozenset[str]]] = {}
+_COMPILED_LIMIT = 4096
+
+
 def _plan(rule: Rule, context: EvaluationContext) -> _Plan:
-    keys = node_keys(rule.condition, CONDITION_PREFIX)
-    metrics = read_metrics(rule.condition)
-    if rule.clear is not None:
-        keys |= node_keys(rule.clear, CLEAR_PREFIX)
-        metrics |= read_metrics(rule.clear)
-    return _Plan(rule, keys, frozenset(metrics), context)
+    """Node keys and read metrics of ``rule``, kept per rule object (rules are frozen and cached by
+    their callers, so a container evaluating many devices fingerprints each rule once)."""
+    cached = _compiled.get(id(rule))
+    if cached is None or cached[0] is not rule:
+        keys = node_keys(rule.condition, CONDITION_PREFIX)
+        metrics = read_metrics(rule.condition)
+        if rule.clear is not None:
+            keys |= node_keys(rule.clear, CLEAR_PREFIX)
+            metrics |= read_metrics(rule.clear)
+        if len(_compiled) >= _COMPILED_LIMIT:
+            _compiled.clear()
+        cached = _compiled[id(rule)] = (rule, keys, frozenset(metrics))
+    return _Plan(rule, cached[1], cached[2], context)
 
 
 def initial_state(rule: Rule) -> RuleState:
@@ -88,6 +99,9 @@ def evaluate(
     plan = _plan(rule, context or EvaluationContext())
     current = _start(rule, state, now, plan)
     transitions: list[Transition] = []
+    if state is not None and state.rule_version != rule.version and current.watermark and current.stepped_at:
+        # a new version takes over at the watermark: changed nodes start from there, not at the next sample
+        _step(plan, current, max(current.watermark, current.stepped_at), transitions)
     previous: datetime | None = None
     for sample in samples:
         if sample.ts.tzinfo is None:
@@ -153,6 +167,7 @@ def _run_clock(plan: _Plan, state: RuleState, until: datetime, out: list[Transit
         if plan.rule.clear is not None:
             candidates.append(next_change(plan.rule.clear, plan.keys, state, after))
         due = min((instant for instant in candidates if instant is not None), default=None)
+        state.next_due = due
         if due is None or due >= until:
             return
         _step(plan, state, due, out)

@@ -42,7 +42,8 @@ class RuleState(BaseModel):
 
     ``stepped_at`` is the last instant the condition was evaluated; ``watermark`` the latest ``now``
     a call was made with. Samples older than the watermark arrive too late to be evaluated in order
-    and are only counted in ``late_samples``.
+    and are only counted in ``late_samples``. ``next_due`` lets the scheduled path pick only the
+    (rule, device) rows whose timers are due: a tick with ``now`` at or before it changes nothing.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -52,6 +53,7 @@ class RuleState(BaseModel):
     rule_version: int
     stepped_at: AwareDatetime | None = None
     watermark: AwareDatetime | None = None
+    next_due: AwareDatetime | None = None  # the next instant the clock alone can change the result
     firing: bool = False
     opened_at: AwareDatetime | None = None
     cleared_at: AwareDatetime | None = None  # a latched alert's condition has cleared at
