@@ -20,6 +20,7 @@ from pulse.rules import (
     evaluate,
     release_latch,
     tick,
+    twin_changed,
 )
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -327,3 +328,16 @@ def test_transitions_serialize_to_json_with_the_explanation_tree():
             },
         }
     ]
+
+
+def test_twin_not_converged_for_ten_minutes_opens_on_the_clock_and_resolves_when_reported_catches_up():
+    r = rule({"kind": "for", "duration": "10m", "condition": {"kind": "twin_not_converged", "path": "mode"}})
+    waiting = EvaluationContext(desired={"mode": "eco"}, reported={"mode": "boost"})
+    state, transitions = twin_changed(r, None, at(0), waiting)
+    assert transitions == []
+    state, transitions = tick(r, state, at(12), waiting)
+    assert [(type(t).__name__, t.at) for t in transitions] == [("Opened", at(10))]
+    converged = EvaluationContext(desired={"mode": "eco"}, reported={"mode": "eco"})
+    state, transitions = twin_changed(r, state, at(13), converged)
+    assert [(type(t).__name__, t.at) for t in transitions] == [("Resolved", at(13))]
+    assert state.last_seen is None  # a twin update is not a telemetry message

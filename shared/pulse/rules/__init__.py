@@ -1,6 +1,6 @@
 """Rules: the rule model and the deterministic evaluator shared by the ingest and scheduled paths."""
 
-from pulse.rules.evaluate import evaluate, initial_state, release_latch, tick
+from pulse.rules.evaluate import evaluate, initial_state, release_latch, tick, twin_changed
 from pulse.rules.model import Condition, Rule, Schedule, Scope, Severity
 from pulse.rules.signals import (
     EvaluationContext,
@@ -32,4 +32,5 @@ __all__ = [
     "initial_state",
     "release_latch",
     "tick",
+    "twin_changed",
 ]

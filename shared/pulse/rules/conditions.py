@@ -268,7 +268,8 @@ def _leaf(
         limits["down"] = z is not None and z <= -node.z
         result = None if z is None else limits[node.direction]
         warm = "" if z is not None else f" (warming up, {ns.n}/{node.warmup} samples)"
-        summary = f"{node.metric} z-score {node.direction} >= {node.z:g}{warm}; value {ns.last_value}"
+        bound = {"both": f"|z| >= {node.z:g}", "up": f"z >= {node.z:g}", "down": f"z <= -{node.z:g}"}[node.direction]
+        summary = f"{node.metric} {bound}{warm}; value {ns.last_value}"
         return result, Explanation("anomaly", result, summary, z)
     if isinstance(node, Twin):
         value = dig(context.reported if node.side == "reported" else context.desired, node.path)

@@ -129,6 +129,27 @@ def tick(
     return evaluate(rule, state, (), now, context)
 
 
+def twin_changed(
+    rule: Rule, state: RuleState | None, at: datetime, context: EvaluationContext
+) -> tuple[RuleState, list[Transition]]:
+    """Re-evaluate at ``at``, the time of a twin update, with ``context`` holding the new twin.
+
+    Twin predicates and twin refs change with no telemetry; a twin update is an event like a
+    sample (it moves the watermark) but feeds no metric and does not count as a message.
+    """
+    plan = _plan(rule, context)
+    current = _start(rule, state, at, plan)
+    transitions: list[Transition] = []
+    if current.watermark is not None and at < current.watermark:
+        current.late_samples += 1
+        return current, transitions
+    _run_clock(plan, current, at, transitions)
+    _step(plan, current, at, transitions)
+    current.watermark = at
+    _run_clock(plan, current, at, transitions)
+    return current, transitions
+
+
 def release_latch(rule: Rule, state: RuleState, at: datetime) -> tuple[RuleState, list[Transition]]:
     """An acknowledgement releases a latched alert: resolved now if its condition has cleared,
     otherwise it resolves normally when it clears."""

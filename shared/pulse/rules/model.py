@@ -138,7 +138,10 @@ class _Comparison(_Node):
 
 
 class Threshold(_Comparison):
-    """The latest value of ``metric`` compared with a constant or a reference."""
+    """The latest value of ``metric`` compared with a constant or a reference.
+
+    The value holds until the next one arrives; pair with ``absence`` to act on stale data.
+    """
 
     kind: Literal["threshold"]
     metric: MetricName
