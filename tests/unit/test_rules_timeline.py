@@ -341,3 +341,10 @@ def test_twin_not_converged_for_ten_minutes_opens_on_the_clock_and_resolves_when
     state, transitions = twin_changed(r, state, at(13), converged)
     assert [(type(t).__name__, t.at) for t in transitions] == [("Resolved", at(13))]
     assert state.last_seen is None  # a twin update is not a telemetry message
+
+
+def test_ordering_a_text_twin_value_is_unknown_and_opens_nothing():
+    r = rule({"kind": "twin", "side": "reported", "path": "fw", "op": ">", "value": 2})
+    ctx = EvaluationContext(reported={"fw": "2.1-beta"})
+    assert timeline(r, series("temp", [(0, 1)]), 1, ctx) == []
+    assert timeline(r, series("temp", [(0, 1)]), 1, EvaluationContext(reported={"fw": 3})) == [("open", 0)]
