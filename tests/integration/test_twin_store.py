@@ -52,12 +52,23 @@ def _rows(sql, table: str) -> list[tuple]:
 
 
 def test_the_twin_can_be_read_at_any_revision_or_time(app_db):
-    update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco"}}}, source="api", actor="u:ann",
-                now=T0)
-    update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "boost"}}}, source="device",
-                now=T0 + timedelta(minutes=1))
-    update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "eco"}}}, source="device",
-                now=T0 + timedelta(minutes=2))
+    update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco"}}}, source="api", actor="u:ann", now=T0)
+    update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"reported": {"mode": "boost"}}},
+        source="device",
+        now=T0 + timedelta(minutes=1),
+    )
+    update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"reported": {"mode": "eco"}}},
+        source="device",
+        now=T0 + timedelta(minutes=2),
+    )
 
     second = twin_at(app_db, "acme", "dev-1", revision=2)
     assert second.document.delta == {"mode": "eco"} and second.source == "device"
@@ -84,8 +95,7 @@ def test_a_device_never_updated_has_the_empty_version_zero_twin_and_other_tenant
 
 
 @pytest.mark.parametrize("expected_version", [0, 1])
-def test_concurrent_updates_with_the_same_version_let_exactly_one_through(database_url, app_db, sql,
-                                                                          expected_version):
+def test_concurrent_updates_with_the_same_version_let_exactly_one_through(database_url, app_db, sql, expected_version):
     if expected_version == 1:
         update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"n": 0}}}, source="api", now=T0)
     writers = 6
@@ -96,8 +106,14 @@ def test_concurrent_updates_with_the_same_version_let_exactly_one_through(databa
         db = Database(database_url, "pulse_app")
         try:
             barrier.wait()
-            update_twin(db, "acme", "dev-1", {"state": {"desired": {"n": n}}, "version": expected_version},
-                        source="api", now=T0 + timedelta(seconds=1))
+            update_twin(
+                db,
+                "acme",
+                "dev-1",
+                {"state": {"desired": {"n": n}}, "version": expected_version},
+                source="api",
+                now=T0 + timedelta(seconds=1),
+            )
             outcomes.append("ok")
         except TwinVersionConflict:
             outcomes.append("409")
@@ -114,13 +130,16 @@ def test_concurrent_updates_with_the_same_version_let_exactly_one_through(databa
     assert sql.execute("SELECT count(*) FROM device_twin_revisions").fetchone() == (expected_version + 1,)
 
 
-@pytest.mark.parametrize(("body", "error"), [
-    ({"state": {"desired": {"blob": "x" * 9000}}}, TwinTooLarge),
-    ({"state": {"desired": {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}}}, TwinInvalid),
-    ({"state": {"desired": ["not", "an", "object"]}}, TwinInvalid),
-    ({"state": {"desired": {"mode": "off"}}, "version": 1}, TwinVersionConflict),
-    ({"state": {"desired": {"mode": "off"}}, "if": {"reported.mode": "eco"}}, TwinPreconditionFailed),
-])
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        ({"state": {"desired": {"blob": "x" * 9000}}}, TwinTooLarge),
+        ({"state": {"desired": {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}}}, TwinInvalid),
+        ({"state": {"desired": ["not", "an", "object"]}}, TwinInvalid),
+        ({"state": {"desired": {"mode": "off"}}, "version": 1}, TwinVersionConflict),
+        ({"state": {"desired": {"mode": "off"}}, "if": {"reported.mode": "eco"}}, TwinPreconditionFailed),
+    ],
+)
 def test_a_refused_update_writes_nothing(app_db, sql, body, error):
     update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco"}}}, source="api", now=T0)
     update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "boost"}}}, source="device", now=T0)
@@ -139,8 +158,14 @@ def test_a_refused_first_update_leaves_no_twin_row(app_db, sql):
 def test_auto_clear_follows_the_tenant_setting(app_db):
     set_twin_settings(app_db, "acme", TwinSettings(auto_clear=True))
     update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco", "fan": 2}}}, source="api", now=T0)
-    change = update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "eco", "fan": 1}}},
-                         source="device", now=T0 + timedelta(seconds=5))
+    change = update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"reported": {"mode": "eco", "fan": 1}}},
+        source="device",
+        now=T0 + timedelta(seconds=5),
+    )
     assert change.cleared == (("mode",),)
     assert get_twin(app_db, "acme", "dev-1").desired == {"fan": 2}
     update_twin(app_db, "other", "dev-1", {"state": {"desired": {"mode": "eco"}}}, source="api", now=T0)
@@ -157,27 +182,48 @@ def operator_db(database_url: str) -> Iterator[Database]:
 
 def test_a_desired_change_not_reported_in_time_raises_exactly_one_event(app_db, operator_db, sql):
     set_twin_settings(app_db, "acme", TwinSettings(convergence_minutes=10))
-    update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco", "fan": {"speed": 3}}}},
-                source="api", now=T0)
-    update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "eco", "fan": {"speed": 1}}}},
-                source="device", now=T0 + timedelta(minutes=1))
+    update_twin(
+        app_db, "acme", "dev-1", {"state": {"desired": {"mode": "eco", "fan": {"speed": 3}}}}, source="api", now=T0
+    )
+    update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"reported": {"mode": "eco", "fan": {"speed": 1}}}},
+        source="device",
+        now=T0 + timedelta(minutes=1),
+    )
 
     assert find_unconverged(operator_db, T0 + timedelta(minutes=9)) == []
     raised = find_unconverged(operator_db, T0 + timedelta(minutes=11))
     assert [(e.device_id, e.path, e.desired, e.reported, e.desired_version) for e in raised] == [
-        ("dev-1", "/fan/speed", 3, 1, 1)]
+        ("dev-1", "/fan/speed", 3, 1, 1)
+    ]
     assert raised[0].to_event()["metadata"]["event_name"] == "TwinNotConverged"
     assert find_unconverged(operator_db, T0 + timedelta(minutes=30)) == []
     assert sql.execute("SELECT tenant_id, event_key FROM twin_events").fetchall() == [("acme", "/fan/speed@1")]
 
     # A new desired change to the same leaf is a new occurrence; converging in time raises nothing.
-    update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"fan": {"speed": 4}}}}, source="api",
-                now=T0 + timedelta(minutes=40))
+    update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"desired": {"fan": {"speed": 4}}}},
+        source="api",
+        now=T0 + timedelta(minutes=40),
+    )
     assert [e.event_key for e in find_unconverged(operator_db, T0 + timedelta(minutes=51))] == ["/fan/speed@3"]
-    update_twin(app_db, "acme", "dev-1", {"state": {"desired": {"mode": "off"}}}, source="api",
-                now=T0 + timedelta(minutes=60))
-    update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "off"}}}, source="device",
-                now=T0 + timedelta(minutes=62))
+    update_twin(
+        app_db, "acme", "dev-1", {"state": {"desired": {"mode": "off"}}}, source="api", now=T0 + timedelta(minutes=60)
+    )
+    update_twin(
+        app_db,
+        "acme",
+        "dev-1",
+        {"state": {"reported": {"mode": "off"}}},
+        source="device",
+        now=T0 + timedelta(minutes=62),
+    )
     assert find_unconverged(operator_db, T0 + timedelta(minutes=90)) == []
     assert sql.execute("SELECT count(*) FROM twin_events").fetchone() == (2,)
 
@@ -190,17 +236,20 @@ def test_the_platform_default_deadline_applies_without_a_tenant_setting(app_db, 
 
 # --- device protocol ---------------------------------------------------------------------------------
 
+
 def _topic(kind: TopicKind) -> Topic:
     return Topic("acme", "dev-1", kind)
 
 
 def test_a_device_update_is_accepted_and_a_desired_change_publishes_a_delta(app_db, aws):
     update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"mode": "boost"}}}, source="device", now=T0)
-    out = handle_device_message(app_db, _topic(TopicKind.TWIN_UPDATE),
-                                b'{"state": {"desired": {"mode": "eco"}}, "clientToken": "c1"}', now=T0)
+    out = handle_device_message(
+        app_db, _topic(TopicKind.TWIN_UPDATE), b'{"state": {"desired": {"mode": "eco"}}, "clientToken": "c1"}', now=T0
+    )
     assert [(m.kind, m.topic) for m in out] == [
         ("twin/update/accepted", "tenant/acme/device/dev-1/twin/update/accepted"),
-        ("twin/delta", "tenant/acme/device/dev-1/twin/delta")]
+        ("twin/delta", "tenant/acme/device/dev-1/twin/delta"),
+    ]
     assert out[0].payload["version"] == 2 and out[0].payload["clientToken"] == "c1"
     assert out[1].payload["state"] == {"mode": "eco"}
 
@@ -211,16 +260,21 @@ def test_a_device_update_is_accepted_and_a_desired_change_publishes_a_delta(app_
 
     published = iotdata_backends[DEFAULT_ACCOUNT_ID]["eu-west-1"].published_payloads
     assert [(t, orjson.loads(p)["version"]) for t, p in published] == [
-        ("tenant/acme/device/dev-1/twin/update/accepted", 2), ("tenant/acme/device/dev-1/twin/delta", 2)]
+        ("tenant/acme/device/dev-1/twin/update/accepted", 2),
+        ("tenant/acme/device/dev-1/twin/delta", 2),
+    ]
 
 
-@pytest.mark.parametrize(("payload", "code"), [
-    (b'{"state": {"reported": {"x": 1}}, "version": 7, "clientToken": "c2"}', 409),
-    (b'{"state": {"reported": {"x": 1}}, "if": {"reported.x": 2}, "clientToken": "c2"}', 412),
-    (b'{"state": {"reported": {"x": "' + b"y" * 9000 + b'"}}, "clientToken": "c2"}', 413),
-    (b'{"state": {"reported": 3}, "clientToken": "c2"}', 400),
-    (b"{oops", 400),
-])
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        (b'{"state": {"reported": {"x": 1}}, "version": 7, "clientToken": "c2"}', 409),
+        (b'{"state": {"reported": {"x": 1}}, "if": {"reported.x": 2}, "clientToken": "c2"}', 412),
+        (b'{"state": {"reported": {"x": "' + b"y" * 9000 + b'"}}, "clientToken": "c2"}', 413),
+        (b'{"state": {"reported": 3}, "clientToken": "c2"}', 400),
+        (b"{oops", 400),
+    ],
+)
 def test_a_refused_device_update_is_rejected_with_the_aws_error_body(app_db, sql, payload, code):
     update_twin(app_db, "acme", "dev-1", {"state": {"reported": {"x": 1}}}, source="device", now=T0)
     before = _rows(sql, "device_twins")

@@ -54,10 +54,14 @@ VALUES = st.recursive(
 SECTION = st.dictionaries(KEYS, VALUES | st.none(), max_size=4)
 _things = itertools.count()
 STEP = st.fixed_dictionaries(
-    {"section": st.sampled_from(["desired", "desired", "reported", "both", "converge", "converge"]),
-     "converge": st.sampled_from(["exact", "ints_for_bools", "extra_fields"]),
-     "desired": SECTION | st.none(), "reported": SECTION | st.none(),
-     "version": st.sampled_from(["none", "current", "stale"])})
+    {
+        "section": st.sampled_from(["desired", "desired", "reported", "both", "converge", "converge"]),
+        "converge": st.sampled_from(["exact", "ints_for_bools", "extra_fields"]),
+        "desired": SECTION | st.none(),
+        "reported": SECTION | st.none(),
+        "version": st.sampled_from(["none", "current", "stale"]),
+    }
+)
 
 
 def _device_report(delta: Any, style: str) -> Any:

@@ -22,11 +22,13 @@ def _apply(doc: TwinDocument, body: dict[str, Any], now: int = T0, **kwargs: Any
 @pytest.fixture
 def twin() -> TwinDocument:
     doc = _apply(TwinDocument(), {"state": {"desired": {"mode": "eco", "fan": {"speed": 2, "auto": True}}}})
-    return _apply(doc, {"state": {"reported": {"mode": "boost", "fan": {"speed": 2, "auto": False}, "fw": "1.2"}}},
-                  T0 + 10)
+    return _apply(
+        doc, {"state": {"reported": {"mode": "boost", "fan": {"speed": 2, "auto": False}, "fw": "1.2"}}}, T0 + 10
+    )
 
 
 # --- AWS semantics ------------------------------------------------------------------------------
+
 
 def test_delta_holds_differing_desired_fields_with_the_path_to_the_root(twin):
     assert twin.delta == {"mode": "eco", "fan": {"auto": True}}
@@ -47,8 +49,9 @@ def test_desired_null_clears_the_section(twin):
 
 
 def test_arrays_are_replaced_whole_and_compared_whole():
-    doc = _apply(TwinDocument(), {"state": {"desired": {"colors": ["RED", "GREEN", "BLUE"]},
-                                            "reported": {"colors": ["RED"]}}})
+    doc = _apply(
+        TwinDocument(), {"state": {"desired": {"colors": ["RED", "GREEN", "BLUE"]}, "reported": {"colors": ["RED"]}}}
+    )
     assert doc.delta == {"colors": ["RED", "GREEN", "BLUE"]}
     doc = _apply(doc, {"state": {"desired": {"colors": ["RED"]}}})
     assert doc.desired == {"colors": ["RED"]} and doc.delta == {}
@@ -69,12 +72,19 @@ def test_metadata_keeps_each_leaf_s_own_write_time(twin):
 def test_accepted_and_delta_messages_follow_the_aws_bodies(twin):
     change = apply_update(twin, parse_update({"state": {"desired": {"mode": "off"}}, "clientToken": "c-1"}), T0 + 30)
     assert change.accepted_message() == {
-        "state": {"desired": {"mode": "off"}}, "metadata": {"desired": {"mode": {"timestamp": T0 + 30}}},
-        "version": 3, "timestamp": T0 + 30, "clientToken": "c-1"}
+        "state": {"desired": {"mode": "off"}},
+        "metadata": {"desired": {"mode": {"timestamp": T0 + 30}}},
+        "version": 3,
+        "timestamp": T0 + 30,
+        "clientToken": "c-1",
+    }
     assert change.delta_message() == {
         "state": {"mode": "off", "fan": {"auto": True}},
         "metadata": {"mode": {"timestamp": T0 + 30}, "fan": {"auto": {"timestamp": T0}}},
-        "version": 3, "timestamp": T0 + 30, "clientToken": "c-1"}
+        "version": 3,
+        "timestamp": T0 + 30,
+        "clientToken": "c-1",
+    }
 
 
 def test_a_reported_only_update_publishes_no_delta(twin):
@@ -93,27 +103,33 @@ def test_the_document_survives_storage_unchanged(twin):
 
 # --- Beyond AWS -----------------------------------------------------------------------------------
 
+
 def test_auto_clear_removes_satisfied_desired_keys_in_the_same_revision(twin):
-    change = apply_update(twin, parse_update({"state": {"reported": {"fan": {"auto": True}}}}), T0 + 40,
-                          auto_clear=True)
+    change = apply_update(
+        twin, parse_update({"state": {"reported": {"fan": {"auto": True}}}}), T0 + 40, auto_clear=True
+    )
     assert change.after.desired == {"mode": "eco"}
     assert change.cleared == (("fan", "speed"), ("fan", "auto"))
     assert change.after.metadata_desired == {"mode": {"timestamp": T0}}
     assert change.after.version == 3
 
 
-@pytest.mark.parametrize("condition", [
-    {"reported.mode": "boost"},
-    {"desired.fan.speed": {"$in": [1, 2]}, "reported.fw": {"$ne": "1.0"}},
-    {"delta.mode": {"$exists": True}, "reported.nothing": {"$exists": False}},
-    {"desired.fan": {"$eq": {"speed": 2, "auto": True}}},
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"reported.mode": "boost"},
+        {"desired.fan.speed": {"$in": [1, 2]}, "reported.fw": {"$ne": "1.0"}},
+        {"delta.mode": {"$exists": True}, "reported.nothing": {"$exists": False}},
+        {"desired.fan": {"$eq": {"speed": 2, "auto": True}}},
+    ],
+)
 def test_a_true_condition_lets_the_update_through(twin, condition):
     after = _apply(twin, {"state": {"desired": {"mode": "off"}}, "if": condition})
     assert after.desired["mode"] == "off"
 
 
 # --- Refusals: the right error, the twin untouched ---------------------------------------------------
+
 
 def _refused(doc: TwinDocument, body: Any, error: type[Exception], limits: TwinLimits | None = None) -> Exception:
     before = copy.deepcopy(doc)
@@ -143,26 +159,29 @@ def test_a_state_deeper_than_six_levels_is_refused_with_400(twin):
     assert exc.detail == "state.desired.a.b.c.d.e.f.g: JSON contains too many levels of nesting; maximum is 6"
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    (b"{not json", "body"),
-    (b"[1, 2]", "body"),
-    ({"desired": {"a": 1}}, "state"),
-    ({"state": "on"}, "state"),
-    ({"state": {"desired": [1]}}, "state.desired"),
-    ({"state": {"reported": 5}}, "state.reported"),
-    ({"state": {"delta": {"a": 1}}}, "state.delta"),
-    ({"state": {"desired": {"colors": [None, "RED"]}}}, "state.desired.colors[0]"),
-    ({"state": {"desired": {"a": 1}}, "version": "3"}, "version"),
-    ({"state": {"desired": {"a": 1}}, "version": True}, "version"),
-    ({"state": {"desired": {"a": 1}}, "clientToken": "x" * 65}, "clientToken"),
-    ({"state": {"desired": {"a": 1}}, "clientToken": 7}, "clientToken"),
-    ({"state": {"desired": {"a": 1}}, "metadata": {}}, "metadata"),
-    ({"state": {"desired": {"a": 1}}, "if": {"mode": "eco"}}, "if.mode"),
-    ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": None}}, "if.reported.mode"),
-    ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": {"$gt": 1}}}, "if.reported.mode"),
-    ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": {"$in": "eco"}}}, "if.reported.mode.$in"),
-    ({"state": {"desired": {"a": 1}}, "if": []}, "if"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[1, 2]", "body"),
+        ({"desired": {"a": 1}}, "state"),
+        ({"state": "on"}, "state"),
+        ({"state": {"desired": [1]}}, "state.desired"),
+        ({"state": {"reported": 5}}, "state.reported"),
+        ({"state": {"delta": {"a": 1}}}, "state.delta"),
+        ({"state": {"desired": {"colors": [None, "RED"]}}}, "state.desired.colors[0]"),
+        ({"state": {"desired": {"a": 1}}, "version": "3"}, "version"),
+        ({"state": {"desired": {"a": 1}}, "version": True}, "version"),
+        ({"state": {"desired": {"a": 1}}, "clientToken": "x" * 65}, "clientToken"),
+        ({"state": {"desired": {"a": 1}}, "clientToken": 7}, "clientToken"),
+        ({"state": {"desired": {"a": 1}}, "metadata": {}}, "metadata"),
+        ({"state": {"desired": {"a": 1}}, "if": {"mode": "eco"}}, "if.mode"),
+        ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": None}}, "if.reported.mode"),
+        ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": {"$gt": 1}}}, "if.reported.mode"),
+        ({"state": {"desired": {"a": 1}}, "if": {"reported.mode": {"$in": "eco"}}}, "if.reported.mode.$in"),
+        ({"state": {"desired": {"a": 1}}, "if": []}, "if"),
+    ],
+)
 def test_malformed_updates_are_refused_with_400_naming_the_field(twin, body, field):
     exc = _refused(twin, body, TwinInvalid)
     assert exc.status == 400
@@ -174,22 +193,24 @@ def test_a_stale_version_is_refused_with_409(twin):
     assert exc.status == 409 and exc.current_version == 2
 
 
-@pytest.mark.parametrize("condition", [
-    {"reported.mode": "eco"},
-    {"reported.mode": {"$in": ["eco", "off"]}},
-    {"desired.fan.auto": 1},
-    {"delta.fw": {"$exists": True}},
-    {"reported.fw": {"$ne": "1.2"}},
-    {"reported.mode": "boost", "desired.missing": {"$exists": True}},
-])
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"reported.mode": "eco"},
+        {"reported.mode": {"$in": ["eco", "off"]}},
+        {"desired.fan.auto": 1},
+        {"delta.fw": {"$exists": True}},
+        {"reported.fw": {"$ne": "1.2"}},
+        {"reported.mode": "boost", "desired.missing": {"$exists": True}},
+    ],
+)
 def test_a_false_condition_is_refused_with_412(twin, condition):
     exc = _refused(twin, {"state": {"desired": {"mode": "off"}}, "if": condition}, TwinPreconditionFailed)
     assert exc.status == 412 and exc.detail.startswith("if.")
 
 
 def test_the_version_is_checked_before_the_condition(twin):
-    _refused(twin, {"state": {"desired": {"x": 1}}, "version": 9, "if": {"reported.mode": "eco"}},
-             TwinVersionConflict)
+    _refused(twin, {"state": {"desired": {"x": 1}}, "version": 9, "if": {"reported.mode": "eco"}}, TwinVersionConflict)
 
 
 def test_a_raw_payload_beyond_the_guard_is_refused_before_parsing():

@@ -23,8 +23,16 @@ class TopicKind(StrEnum):
     COMMAND_ACK = "commands/ack"  # on the wire: commands/{command_id}/ack
 
 
-DEVICE_TO_CLOUD = frozenset({TopicKind.TELEMETRY, TopicKind.HEARTBEAT, TopicKind.EVENT,
-                             TopicKind.TWIN_UPDATE, TopicKind.TWIN_GET, TopicKind.COMMAND_ACK})
+DEVICE_TO_CLOUD = frozenset(
+    {
+        TopicKind.TELEMETRY,
+        TopicKind.HEARTBEAT,
+        TopicKind.EVENT,
+        TopicKind.TWIN_UPDATE,
+        TopicKind.TWIN_GET,
+        TopicKind.COMMAND_ACK,
+    }
+)
 TELEMETRY_KINDS = frozenset({TopicKind.TELEMETRY, TopicKind.HEARTBEAT, TopicKind.EVENT})
 
 _TOPIC = re.compile(rf"^tenant/(?P<tenant>{_TENANT})/device/(?P<device>{_ID})/(?P<rest>.+)$")

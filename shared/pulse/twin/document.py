@@ -140,16 +140,24 @@ class TwinDocument:
         return len(orjson.dumps(self.desired)) + len(orjson.dumps(self.reported))
 
     def to_storage(self) -> JsonObject:
-        return {"state": {"desired": self.desired, "reported": self.reported},
-                "metadata": {"desired": self.metadata_desired, "reported": self.metadata_reported},
-                "version": self.version, "timestamp": self.timestamp}
+        return {
+            "state": {"desired": self.desired, "reported": self.reported},
+            "metadata": {"desired": self.metadata_desired, "reported": self.metadata_reported},
+            "version": self.version,
+            "timestamp": self.timestamp,
+        }
 
     @classmethod
     def from_storage(cls, stored: JsonObject) -> TwinDocument:
         state, metadata = stored.get("state", {}), stored.get("metadata", {})
-        return cls(desired=state.get("desired") or {}, reported=state.get("reported") or {},
-                   metadata_desired=metadata.get("desired") or {}, metadata_reported=metadata.get("reported") or {},
-                   version=int(stored.get("version", 0)), timestamp=int(stored.get("timestamp", 0)))
+        return cls(
+            desired=state.get("desired") or {},
+            reported=state.get("reported") or {},
+            metadata_desired=metadata.get("desired") or {},
+            metadata_reported=metadata.get("reported") or {},
+            version=int(stored.get("version", 0)),
+            timestamp=int(stored.get("timestamp", 0)),
+        )
 
     def to_response(self, client_token: str | None = None) -> JsonObject:
         """The full document as AWS's GetThingShadow / ``get/accepted`` returns it."""
@@ -162,8 +170,7 @@ class TwinDocument:
         delta = self.delta
         if delta:
             state["delta"] = delta
-        body: JsonObject = {"state": state, "metadata": metadata, "version": self.version,
-                            "timestamp": self.timestamp}
+        body: JsonObject = {"state": state, "metadata": metadata, "version": self.version, "timestamp": self.timestamp}
         if client_token is not None:
             body["clientToken"] = client_token
         return body
@@ -171,8 +178,12 @@ class TwinDocument:
     def delta_message(self, client_token: str | None = None) -> JsonObject:
         """The ``twin/delta`` body (AWS ``/update/delta``): the whole current delta."""
         delta = self.delta
-        body: JsonObject = {"state": delta, "metadata": project_metadata(self.metadata_desired, delta),
-                            "version": self.version, "timestamp": self.timestamp}
+        body: JsonObject = {
+            "state": delta,
+            "metadata": project_metadata(self.metadata_desired, delta),
+            "version": self.version,
+            "timestamp": self.timestamp,
+        }
         if client_token is not None:
             body["clientToken"] = client_token
         return body
@@ -232,17 +243,20 @@ def check_condition(document: TwinDocument, terms: tuple[Term, ...]) -> None:
             holds = found is not MISSING and any(json_equal(found, v) for v in term.operand)
         if not holds:
             shown = "absent" if found is MISSING else orjson.dumps(found).decode()[:80]
-            raise TwinPreconditionFailed(f"if.{term.field}: condition {term.op} "
-                                         f"{orjson.dumps(term.operand).decode()[:80]} is false ({shown})")
+            raise TwinPreconditionFailed(
+                f"if.{term.field}: condition {term.op} {orjson.dumps(term.operand).decode()[:80]} is false ({shown})"
+            )
 
 
-def apply_update(document: TwinDocument, update: TwinUpdate, now: int, *, auto_clear: bool = False,
-                 limits: TwinLimits | None = None) -> TwinChange:
+def apply_update(
+    document: TwinDocument, update: TwinUpdate, now: int, *, auto_clear: bool = False, limits: TwinLimits | None = None
+) -> TwinChange:
     """The document after ``update`` at ``now`` (epoch seconds), or a refusal; ``document`` is untouched."""
     limits = limits or TwinLimits()
     if update.version is not None and update.version != document.version:
-        raise TwinVersionConflict(f"version: Version conflict (current {document.version}, "
-                                  f"request {update.version})", document.version)
+        raise TwinVersionConflict(
+            f"version: Version conflict (current {document.version}, request {update.version})", document.version
+        )
     check_condition(document, update.condition)
     sections: dict[str, tuple[JsonObject, JsonObject]] = {}
     for name in SECTIONS:
@@ -261,12 +275,20 @@ def apply_update(document: TwinDocument, update: TwinUpdate, now: int, *, auto_c
         kept = set(leaf_paths(pending))
         cleared = tuple(p for p in leaf_paths(desired) if p not in kept)
         desired, desired_meta = pending, project_metadata(desired_meta, pending)
-    after = TwinDocument(desired=desired, reported=reported, metadata_desired=desired_meta,
-                         metadata_reported=reported_meta, version=document.version + 1, timestamp=now)
+    after = TwinDocument(
+        desired=desired,
+        reported=reported,
+        metadata_desired=desired_meta,
+        metadata_reported=reported_meta,
+        version=document.version + 1,
+        timestamp=now,
+    )
     size = after.state_bytes()
     if size > limits.max_state_bytes:
-        raise TwinTooLarge(f"state: The payload exceeds the maximum size allowed (desired + reported would be "
-                           f"{size} > {limits.max_state_bytes} bytes)")
+        raise TwinTooLarge(
+            f"state: The payload exceeds the maximum size allowed (desired + reported would be "
+            f"{size} > {limits.max_state_bytes} bytes)"
+        )
     written = tuple(leaf_paths(_without_nulls(update.desired))) if update.desired is not None else ()
     return TwinChange(before=document, after=after, update=update, desired_set=written, cleared=cleared)
 

@@ -53,8 +53,9 @@ def rejection_body(error: TwinError, client_token: str | None, now: datetime) ->
     return body
 
 
-def handle_device_message(db: Database, topic: Topic, payload: bytes, *, now: datetime | None = None,
-                          limits: TwinLimits | None = None) -> list[OutgoingMessage]:
+def handle_device_message(
+    db: Database, topic: Topic, payload: bytes, *, now: datetime | None = None, limits: TwinLimits | None = None
+) -> list[OutgoingMessage]:
     """Answer one ``twin/update`` or ``twin/get`` message published by ``topic``'s device."""
     at = now if now is not None else datetime.now(UTC)
     if topic.kind is TopicKind.TWIN_UPDATE:
@@ -64,12 +65,21 @@ def handle_device_message(db: Database, topic: Topic, payload: bytes, *, now: da
     raise ValueError(f"not a twin request topic: {topic.kind}")
 
 
-def _handle_update(db: Database, topic: Topic, payload: bytes, at: datetime,
-                   limits: TwinLimits | None) -> list[OutgoingMessage]:
+def _handle_update(
+    db: Database, topic: Topic, payload: bytes, at: datetime, limits: TwinLimits | None
+) -> list[OutgoingMessage]:
     token = client_token_of(payload)
     try:
-        change = update_twin(db, topic.tenant_id, topic.device_id, parse_update(payload, limits), source="device",
-                             actor=f"device:{topic.device_id}", now=at, limits=limits)
+        change = update_twin(
+            db,
+            topic.tenant_id,
+            topic.device_id,
+            parse_update(payload, limits),
+            source="device",
+            actor=f"device:{topic.device_id}",
+            now=at,
+            limits=limits,
+        )
     except TwinError as exc:
         return [_reply(topic, TopicKind.TWIN_UPDATE_REJECTED.value, rejection_body(exc, token, at))]
     out = [_reply(topic, TopicKind.TWIN_UPDATE_ACCEPTED.value, change.accepted_message())]

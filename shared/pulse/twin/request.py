@@ -139,13 +139,17 @@ def parse_update(payload: bytes | str | dict[str, Any], limits: TwinLimits | Non
         sections[name] = value
     size = sum(len(orjson.dumps(v)) for v in sections.values() if v is not None)
     if size > limits.max_state_bytes:
-        raise TwinTooLarge(f"state: The payload exceeds the maximum size allowed ({size} > "
-                           f"{limits.max_state_bytes} bytes)")
+        raise TwinTooLarge(
+            f"state: The payload exceeds the maximum size allowed ({size} > {limits.max_state_bytes} bytes)"
+        )
     return TwinUpdate(
-        desired=sections["desired"], reported=sections["reported"],
+        desired=sections["desired"],
+        reported=sections["reported"],
         clear_desired="desired" in state and state["desired"] is None,
         clear_reported="reported" in state and state["reported"] is None,
-        version=version, client_token=client_token, condition=parse_condition(body.get("if")),
+        version=version,
+        client_token=client_token,
+        condition=parse_condition(body.get("if")),
     )
 
 
@@ -154,8 +158,9 @@ def _client_token(body: dict[str, Any], limits: TwinLimits) -> str | None:
     if token is None:
         return None
     if not isinstance(token, str) or len(token.encode()) > limits.max_client_token_bytes:
-        raise TwinInvalid(f"clientToken: Invalid clientToken (a string of at most "
-                          f"{limits.max_client_token_bytes} bytes)")
+        raise TwinInvalid(
+            f"clientToken: Invalid clientToken (a string of at most {limits.max_client_token_bytes} bytes)"
+        )
     return token
 
 
@@ -174,8 +179,7 @@ def _check_values(value: Any, where: str, depth: int, max_depth: int) -> None:
     if isinstance(value, dict):
         for key, child in value.items():
             if depth + 1 > max_depth:
-                raise TwinInvalid(f"{where}.{key}: JSON contains too many levels of nesting; "
-                                  f"maximum is {max_depth}")
+                raise TwinInvalid(f"{where}.{key}: JSON contains too many levels of nesting; maximum is {max_depth}")
             _check_values(child, f"{where}.{key}", depth + 1, max_depth)
     elif isinstance(value, list):
         for index, item in enumerate(value):
