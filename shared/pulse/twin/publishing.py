@@ -1,0 +1,30 @@
+"""The port through which twin changes reach devices, and how the API finds one.
+
+The API resolves the publisher from ``app.state.twin_publisher`` when a test (or another entry
+point) put one there, otherwise from ``default_publisher``: an ``IotDataPublisher`` on the account's
+IoT data endpoint, built once per container. ``ApiServices`` is not extended so that the twin does
+not need a change in the shared API dependencies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Protocol
+
+from pulse.twin.protocol import OutgoingMessage
+
+
+class TwinPublisher(Protocol):
+    def publish(self, messages: Iterable[OutgoingMessage]) -> int: ...
+
+
+@lru_cache(maxsize=4)
+def default_publisher(iot_endpoint: str) -> TwinPublisher:
+    """``iot-data`` on ``iot_endpoint`` (empty: the SDK's default endpoint for the region)."""
+    import boto3  # the adapter's SDK, imported only when no publisher was injected
+
+    from pulse.platform.aws.iot_data import IotDataPublisher
+
+    endpoint = f"https://{iot_endpoint}" if iot_endpoint else None
+    return IotDataPublisher(boto3.client("iot-data", endpoint_url=endpoint))
