@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pulse.rules import Rule, RuleState, Sample, Transition, evaluate, tick
+from pulse.rules import Opened, Rule, RuleState, Sample, Transition, evaluate, tick
 from pulse.rules.signals import EvaluationContext
 
 T0 = datetime(2026, 3, 28, 22, 0, tzinfo=UTC)  # the series may cross the Berlin spring change
@@ -142,6 +142,11 @@ def test_any_split_with_ticks_and_restarts_gives_the_same_transitions(
     # Then the transitions, with their instants and explanations, and the final state are the same
     assert pieces == whole
     assert state.model_dump() == whole_state.model_dump()
+    # and they alternate open/resolve in time order, each explained by a tree that holds
+    assert [isinstance(t, Opened) for t in whole] == [index % 2 == 0 for index in range(len(whole))]
+    assert [t.at for t in whole] == sorted(t.at for t in whole)
+    assert all(t.explanation.result is True for t in whole if isinstance(t, Opened) or t.reason == "cleared")
+    assert whole_state.firing == (len(whole) % 2 == 1)
 
 
 def test_ingest_watermarks_and_minute_ticks_agree_on_a_fixed_series() -> None:
