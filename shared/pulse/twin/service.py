@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pulse.db import Database, tenant_transaction
+from pulse.identity.scope import operator_transaction
 from pulse.observability import logger
 from pulse.twin import store
 from pulse.twin.document import (
@@ -224,12 +225,12 @@ def find_unconverged(
 ) -> list[TwinNotConverged]:
     """Raise ``TwinNotConverged`` (into ``twin_events``) for every desired leaf past its deadline.
 
-    Scheduled, across tenants: ``db`` must act as pulse_operator (or the owner). Each desired change
+    Scheduled, across tenants: runs as pulse_operator (``SET LOCAL ROLE``), whatever ``db``'s role. Each desired change
     (leaf, version that wrote it) raises at most one event, however often this runs.
     """
     at = _now(now)
     raised: list[TwinNotConverged] = []
-    with db.transaction() as conn:
+    with operator_transaction(db) as conn:
         overdue = store.claim_overdue(conn, at, default_minutes, limit)
         minutes = {
             t: (store.read_settings(conn, t).convergence_minutes or default_minutes)

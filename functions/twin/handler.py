@@ -1,0 +1,27 @@
+"""Twin Lambda: the IoT rule's twin/update and twin/get messages, and the scheduled convergence check.
+
+Rule event: ``{"payload_b64", "topic", "client_id", "principal", "received_at"}`` -> replies published
+through iot-data. Schedule input ``{"task": "find_unconverged"}`` -> ``TwinNotConverged`` events.
+"""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pulse import runtime
+from pulse.observability import logger, metrics, tracer
+from pulse.settings import get_settings
+from pulse.twin.device_inbound import handle_rule_event
+from pulse.twin.publishing import default_publisher
+from pulse.twin.service import find_unconverged
+
+
+@logger.inject_lambda_context(correlation_id_path="topic")
+@metrics.log_metrics(capture_cold_start_metric=True)
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("task") == "find_unconverged":
+        return {"raised": len(find_unconverged(runtime.database()))}
+    publisher = default_publisher(get_settings().iot_endpoint)
+    replies = handle_rule_event(runtime.database(), event, publisher, request_id=context.aws_request_id)
+    return {"replies": [r.kind for r in replies]}
