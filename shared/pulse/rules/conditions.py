@@ -24,6 +24,7 @@ from pulse.rules.model import (
     All,
     Anomaly,
     AnyOf,
+    Comparison,
     Condition,
     For,
     KeepFiringFor,
@@ -34,7 +35,6 @@ from pulse.rules.model import (
     Twin,
     TwinNotConverged,
     Window,
-    _Comparison,
     children,
 )
 from pulse.rules.signals import EvaluationContext, Explanation, Observed, Sample, dig
@@ -121,7 +121,7 @@ def _describe(operand: Any) -> str:
     return repr(operand)
 
 
-def compare(node: _Comparison, observed: Observed, context: EvaluationContext, mode: int) -> tuple[Truth, str]:
+def compare(node: Comparison, observed: Observed, context: EvaluationContext, mode: int) -> tuple[Truth, str]:
     """``observed op operand`` with hysteresis applied in the direction of ``mode``."""
     shift = node.hysteresis * mode
     if node.op in ("between", "outside"):

@@ -90,7 +90,7 @@ class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Comparison(_Node):
+class Comparison(_Node):
     """``op`` with ``value``, or ``between`` / ``outside`` with ``low`` and ``high`` (inclusive).
 
     ``hysteresis`` widens the comparison while the alert is open, so a value that wobbles around
@@ -137,7 +137,7 @@ class _Comparison(_Node):
         return hysteresis
 
 
-class Threshold(_Comparison):
+class Threshold(Comparison):
     """The latest value of ``metric`` compared with a constant or a reference.
 
     The value holds until the next one arrives; pair with ``absence`` to act on stale data.
@@ -156,7 +156,7 @@ class Aggregate(StrEnum):
     RATE = "rate"  # (last - first) / minutes between them, over the samples in the window
 
 
-class Window(_Comparison):
+class Window(Comparison):
     """An aggregate of ``metric`` over the samples of the last ``window`` compared like a threshold."""
 
     kind: Literal["window"]
@@ -187,7 +187,7 @@ class Anomaly(_Node):
     direction: Literal["both", "up", "down"] = "both"
 
 
-class Twin(_Comparison):
+class Twin(Comparison):
     """A value of the device twin (reported or desired) at a dotted ``path``."""
 
     kind: Literal["twin"]
