@@ -18,6 +18,8 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def twin_lambda(lambda_env, aws, sql, monkeypatch):
     monkeypatch.setenv("PULSE_DB_ROLE", "pulse_app")
+    # The legacy regional data host: one moto serves (it does not route account-specific hosts).
+    monkeypatch.setenv("PULSE_IOT_ENDPOINT", "data-ats.iot.eu-west-1.amazonaws.com")
     runtime.reset()
     default_publisher.cache_clear()
     make_tenant(sql, "acme")

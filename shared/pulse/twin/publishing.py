@@ -21,10 +21,11 @@ class TwinPublisher(Protocol):
 
 @lru_cache(maxsize=4)
 def default_publisher(iot_endpoint: str) -> TwinPublisher:
-    """``iot-data`` on ``iot_endpoint`` (empty: the SDK's default endpoint for the region)."""
+    """``iot-data`` on ``iot_endpoint``; empty (unknown at synth time): the account's ATS data endpoint,
+    looked up once (``iot:DescribeEndpoint``)."""
     import boto3  # the adapter's SDK, imported only when no publisher was injected
 
     from pulse.platform.aws.iot_data import IotDataPublisher
 
-    endpoint = f"https://{iot_endpoint}" if iot_endpoint else None
-    return IotDataPublisher(boto3.client("iot-data", endpoint_url=endpoint))
+    host = iot_endpoint or boto3.client("iot").describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+    return IotDataPublisher(boto3.client("iot-data", endpoint_url=f"https://{host}"))

@@ -1,0 +1,94 @@
+"""TwinConstruct on its own stack (Ops, packaging, Stream and Twin): rule, grants, schedule, cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from pulse_cdk.application import project_context
+from pulse_cdk.config import StageConfig
+from pulse_cdk.function import FunctionDefaults
+from pulse_cdk.ops import OpsConstruct
+from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.stream import StreamConstruct
+from pulse_cdk.twin import TWIN_RULE_SQL, TwinConstruct
+from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+
+
+@pytest.fixture(scope="module")
+def twin_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    outdir = tmp_path_factory.mktemp("twin-cdk.out")
+    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
+    config = StageConfig.from_context(app.node, REPO_ROOT)
+    stack = Stack(app, "TwinTest", env=Environment())
+    ops = OpsConstruct(stack, "Ops", config=config)
+    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
+    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+    TwinConstruct(stack, "Twin", defaults=defaults, stream=stream)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    assembly = app.synth()
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    return Template.from_stack(stack), report
+
+
+def _twin_policy(template: Template) -> list[dict[str, Any]]:
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        if any("iot:Publish" in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]) for s in statements):
+            return list(statements)
+    raise AssertionError("no policy grants iot:Publish")
+
+
+def test_rule_sends_only_device_twin_requests_to_the_function_with_an_error_queue(twin_stack):
+    template, _ = twin_stack
+    assert "topic(6) = 'update' OR topic(6) = 'get'" in TWIN_RULE_SQL
+    assert "encode(*, 'base64') AS payload_b64" in TWIN_RULE_SQL
+    template.has_resource_properties(
+        "AWS::IoT::TopicRule",
+        {
+            "TopicRulePayload": {
+                "Sql": TWIN_RULE_SQL,
+                "Actions": [{"Lambda": {"FunctionArn": Match.any_value()}}],
+                "ErrorAction": {"Sqs": Match.object_like({"UseBase64": False})},
+            }
+        },
+    )
+    template.has_resource_properties(
+        "AWS::Lambda::Permission", {"Principal": "iot.amazonaws.com", "Action": "lambda:InvokeFunction"}
+    )
+
+
+def test_function_may_publish_only_on_twin_topics(twin_stack):
+    template, _ = twin_stack
+    [publish] = [s for s in _twin_policy(template) if s["Action"] == "iot:Publish"]
+    rendered = json.dumps(publish["Resource"])
+    assert rendered.endswith(':topic/tenant/*/device/*/twin/*"]]}')
+    template.has_resource_properties(
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": Match.object_like({"PULSE_DB_ROLE": "pulse_app"})}},
+    )
+
+
+def test_convergence_check_is_scheduled_every_minute(twin_stack):
+    template, _ = twin_stack
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {"ScheduleExpression": "rate(1 minute)", "Target": Match.object_like({"Input": '{"task":"find_unconverged"}'})},
+    )
+
+
+def test_cdk_nag_has_no_unacknowledged_finding(twin_stack):
+    _, report = twin_stack
+    violations = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        for v in plugin.get("violations", [])
+        for c in v.get("violatingConstructs", [])
+    ]
+    assert violations == []
