@@ -23,18 +23,26 @@ TWIN_RULE_SQL = (
     "principal() AS principal, timestamp() AS received_at "
     f"FROM '{TWIN_TOPIC_FILTER}' WHERE topic(6) = 'update' OR topic(6) = 'get'"
 )
+COMMAND_ACK_RULE_SQL = (
+    "SELECT encode(*, 'base64') AS payload_b64, topic() AS topic, clientid() AS client_id, "
+    "principal() AS principal, timestamp() AS received_at FROM 'tenant/+/device/+/commands/+/ack'"
+)
 TWIN_PUBLISH_TOPICS = "tenant/*/device/*/twin/*"
+# Publishing commands and portal deltas is the API function's: it needs iot:Publish on
+# tenant/*/device/*/commands and tenant/*/device/*/twin/delta (granted in ApiConstruct).
 CONVERGENCE_RATE = Duration.minutes(1)
 CONVERGENCE_INPUT = {"task": "find_unconverged"}
+COMMAND_EXPIRY_INPUT = {"task": "expire_commands"}
 
 
 class TwinConstruct(Construct):
-    """IoT rule ``tenant/+/device/+/twin/{update,get}`` -> ``twin`` Lambda -> replies via iot-data.
+    """IoT rules ``.../twin/{update,get}`` and ``.../commands/+/ack`` -> ``twin`` Lambda.
 
-    The rule forwards the raw payload base64-encoded with the broker's client id, so the function
+    The rules forward the raw payload base64-encoded with the broker's client id, so the function
     answers malformed JSON with ``rejected`` 400 and re-checks the client against the device. The
-    function may publish only on twin topics. Invocations the rule cannot make land in
-    ``iot_error_queue``. EventBridge Scheduler runs the convergence check every minute.
+    function may publish only on twin topics (its replies). Invocations a rule cannot make land in
+    ``iot_error_queue``. EventBridge Scheduler runs the convergence check and command expiry every
+    minute.
     """
 
     def __init__(
@@ -51,8 +59,25 @@ class TwinConstruct(Construct):
         self.function = self._build_function(stream)
         self.iot_error_queue = self._build_iot_error_queue()
         self.iot_role = self._build_iot_role()
-        self.topic_rule = self._build_topic_rule()
-        self.convergence_schedule = self._build_convergence_schedule(stream.scheduler_role)
+        self.topic_rule = self._build_rule("TwinRequestsRule", "twin_requests", TWIN_RULE_SQL, "twin/update and get")
+        self.command_ack_rule = self._build_rule(
+            "CommandAcksRule", "command_acks", COMMAND_ACK_RULE_SQL, "command acks"
+        )
+        self.convergence_schedule = self._build_schedule(
+            stream.scheduler_role,
+            "ConvergenceSchedule",
+            "twin-convergence",
+            CONVERGENCE_INPUT,
+            "Raises TwinNotConverged for desired changes past their deadline",
+        )
+        self.command_expiry_schedule = self._build_schedule(
+            stream.scheduler_role,
+            "CommandExpirySchedule",
+            "command-expiry",
+            COMMAND_EXPIRY_INPUT,
+            "Ends open commands past their TTL as expired (CommandExpired)",
+        )
+        self._acknowledge_scheduler(stream.scheduler_role)
 
     def _build_function(self, stream: StreamConstruct) -> PulseFunction:
         twin = PulseFunction(
@@ -111,15 +136,15 @@ class TwinConstruct(Construct):
         self.iot_error_queue.grant_send_messages(role)
         return role
 
-    def _build_topic_rule(self) -> iot.CfnTopicRule:
+    def _build_rule(self, construct_id: str, name: str, sql: str, what: str) -> iot.CfnTopicRule:
         rule = iot.CfnTopicRule(
             self,
-            "TwinRequestsRule",
-            rule_name=self._config.name("twin_requests", separator="_"),
+            construct_id,
+            rule_name=self._config.name(name, separator="_"),
             topic_rule_payload=iot.CfnTopicRule.TopicRulePayloadProperty(
-                sql=TWIN_RULE_SQL,
+                sql=sql,
                 aws_iot_sql_version="2016-03-23",
-                description="Device twin/update and twin/get into the Pulse twin function",
+                description=f"Device {what} into the Pulse twin function",
                 rule_disabled=False,
                 actions=[
                     iot.CfnTopicRule.ActionProperty(
@@ -135,7 +160,7 @@ class TwinConstruct(Construct):
         )
         rule.node.add_dependency(self.iot_role)
         self.function.function.add_permission(
-            "InvokeFromTwinRule",
+            f"InvokeFrom{construct_id}",
             principal=iam.ServicePrincipal("iot.amazonaws.com"),
             action="lambda:InvokeFunction",
             source_arn=rule.attr_arn,
@@ -143,22 +168,26 @@ class TwinConstruct(Construct):
         )
         return rule
 
-    def _build_convergence_schedule(self, role: iam.Role) -> scheduler.Schedule:
-        schedule = scheduler.Schedule(
+    def _build_schedule(
+        self, role: iam.Role, construct_id: str, name: str, payload: dict[str, str], description: str
+    ) -> scheduler.Schedule:
+        return scheduler.Schedule(
             self,
-            "ConvergenceSchedule",
-            schedule_name=self._config.name("twin-convergence"),
-            description="Raises TwinNotConverged for desired changes past their deadline",
+            construct_id,
+            schedule_name=self._config.name(name),
+            description=description,
             schedule=scheduler.ScheduleExpression.rate(CONVERGENCE_RATE),
             target=scheduler_targets.LambdaInvoke(
                 self.function.function,
-                input=scheduler.ScheduleTargetInput.from_object(CONVERGENCE_INPUT),
-                # Each overdue change is claimed once; a missed minute is caught up by the next run.
+                input=scheduler.ScheduleTargetInput.from_object(payload),
+                # Each due item is claimed once; a missed minute is caught up by the next run.
                 retry_attempts=0,
                 max_event_age=Duration.minutes(1),
                 role=role,
             ),
         )
+
+    def _acknowledge_scheduler(self, role: iam.Role) -> None:
         function_id = Stack.of(self).get_logical_id(cast(CfnElement, self.function.function.node.default_child))
         acknowledge_wildcard(
             default_policy(role),
@@ -166,4 +195,3 @@ class TwinConstruct(Construct):
             "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
             "only spans qualifiers of this one function.",
         )
-        return schedule

@@ -1,14 +1,17 @@
-"""Twin Lambda: the IoT rule's twin/update and twin/get messages, and the scheduled convergence check.
+"""Twin Lambda: device twin/update, twin/get and command acks from IoT rules; two scheduled checks.
 
 Rule event: ``{"payload_b64", "topic", "client_id", "principal", "received_at"}`` -> replies published
-through iot-data. Schedule input ``{"task": "find_unconverged"}`` -> ``TwinNotConverged`` events.
+through iot-data. Schedule inputs ``{"task": "find_unconverged"}`` -> ``TwinNotConverged`` events and
+``{"task": "expire_commands"}`` -> open commands past their TTL end ``expired`` (``CommandExpired``).
 """
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pulse import runtime
+from pulse.commands.service import expire_due
 from pulse.observability import logger, metrics, tracer
 from pulse.settings import get_settings
 from pulse.twin.device_inbound import handle_rule_event
@@ -22,6 +25,8 @@ from pulse.twin.service import find_unconverged
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == "find_unconverged":
         return {"raised": len(find_unconverged(runtime.database()))}
+    if event.get("task") == "expire_commands":
+        return {"expired": len(expire_due(runtime.database(), datetime.now(UTC)))}
     publisher = default_publisher(get_settings().iot_endpoint)
     replies = handle_rule_event(runtime.database(), event, publisher, request_id=context.aws_request_id)
     return {"replies": [r.kind for r in replies]}

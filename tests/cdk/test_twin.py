@@ -17,7 +17,7 @@ from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.stream import StreamConstruct
-from pulse_cdk.twin import TWIN_RULE_SQL, TwinConstruct
+from pulse_cdk.twin import COMMAND_ACK_RULE_SQL, TWIN_RULE_SQL, TwinConstruct
 from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
 
 
@@ -75,11 +75,24 @@ def test_function_may_publish_only_on_twin_topics(twin_stack):
     )
 
 
-def test_convergence_check_is_scheduled_every_minute(twin_stack):
+def test_command_acks_reach_the_same_function(twin_stack):
+    template, _ = twin_stack
+    assert "FROM 'tenant/+/device/+/commands/+/ack'" in COMMAND_ACK_RULE_SQL
+    template.has_resource_properties(
+        "AWS::IoT::TopicRule",
+        {"TopicRulePayload": Match.object_like({"Sql": COMMAND_ACK_RULE_SQL})},
+    )
+    assert (
+        len(template.find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "iot.amazonaws.com"}})) == 2
+    )
+
+
+@pytest.mark.parametrize("task", ["find_unconverged", "expire_commands"])
+def test_convergence_check_and_command_expiry_run_every_minute(twin_stack, task):
     template, _ = twin_stack
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
-        {"ScheduleExpression": "rate(1 minute)", "Target": Match.object_like({"Input": '{"task":"find_unconverged"}'})},
+        {"ScheduleExpression": "rate(1 minute)", "Target": Match.object_like({"Input": f'{{"task":"{task}"}}'})},
     )
 
 

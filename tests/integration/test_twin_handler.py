@@ -89,3 +89,18 @@ def test_the_schedule_raises_twin_not_converged_once(twin_lambda, sql):
     assert twin_lambda({"task": "find_unconverged"}, FakeLambdaContext()) == {"raised": 1}
     assert twin_lambda({"task": "find_unconverged"}, FakeLambdaContext()) == {"raised": 0}
     assert sql.execute("SELECT event_name FROM twin_events").fetchall() == [("TwinNotConverged",)]
+
+
+def test_a_command_ack_is_recorded_and_an_unanswered_command_expires_on_schedule(twin_lambda, sql):
+    now = datetime.now(UTC)
+    for command_id, expires in (("c-acked", now + timedelta(hours=1)), ("c-silent", now - timedelta(seconds=1))):
+        sql.execute(
+            """INSERT INTO commands (tenant_id, id, device_id, name, status, expires_at, created_at, updated_at)
+               VALUES ('acme', %s, 'dev-1', 'reboot', 'sent', %s, %s, %s)""",
+            (command_id, expires, now, now),
+        )
+    ack = rule_event("dev-1", "commands/c-acked/ack", {"status": "failed", "error": "busy"})
+    assert twin_lambda(ack, FakeLambdaContext()) == {"replies": []}
+    assert twin_lambda({"task": "expire_commands"}, FakeLambdaContext()) == {"expired": 1}
+    rows = sql.execute("SELECT id, status, error FROM commands ORDER BY id").fetchall()
+    assert rows == [("c-acked", "failed", "busy"), ("c-silent", "expired", None)]

@@ -1,4 +1,4 @@
-"""Twin messages from the IoT topic rule: admit the sender as ingest does, answer, publish replies.
+"""Twin requests and command acks from IoT rules: admit the sender as ingest does, then act on them.
 
 The rule (``SELECT encode(*, 'base64') AS payload_b64, topic() AS topic, clientid() AS client_id,
 principal() AS principal, timestamp() AS received_at FROM 'tenant/+/device/+/twin/+'``) invokes the
@@ -17,7 +17,10 @@ from typing import Any
 
 import orjson
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import ValidationError
 
+from pulse.commands.models import CommandAck
+from pulse.commands.service import acknowledge
 from pulse.connect.inbound import InboundMessage, RecordError, inbound_from_rule_record
 from pulse.connect.quarantine import QuarantineReason
 from pulse.connect.store import ACCEPTING_TENANT_STATUSES, lock_senders
@@ -29,6 +32,7 @@ from pulse.twin.publishing import TwinPublisher
 from pulse.twin.request import TwinLimits
 
 TWIN_REQUEST_KINDS = frozenset({TopicKind.TWIN_UPDATE, TopicKind.TWIN_GET})
+DEVICE_REQUEST_KINDS = TWIN_REQUEST_KINDS | {TopicKind.COMMAND_ACK}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +47,8 @@ def admit(db: Database, message: InboundMessage) -> Topic | Refusal:
         topic = parse_topic(message.topic)
     except TopicError as exc:
         return Refusal(QuarantineReason.UNKNOWN_TOPIC, str(exc))
-    if topic.kind not in TWIN_REQUEST_KINDS:
-        return Refusal(QuarantineReason.UNKNOWN_TOPIC, f"{topic.kind.value} is not a twin request topic")
+    if topic.kind not in DEVICE_REQUEST_KINDS:
+        return Refusal(QuarantineReason.UNKNOWN_TOPIC, f"{topic.kind.value} is not a twin or command ack topic")
     with tenant_transaction(db, topic.tenant_id) as conn:
         sender = lock_senders(conn, [(topic.tenant_id, topic.device_id)]).get((topic.tenant_id, topic.device_id))
     if sender is None:
@@ -78,6 +82,9 @@ def handle_rule_event(
     if isinstance(admitted, Refusal):
         _refused(admitted, message.topic)
         return []
+    if admitted.kind is TopicKind.COMMAND_ACK:
+        _acknowledge(db, admitted, message.payload, at)
+        return []
     replies = handle_device_message(db, admitted, message.payload, now=at, limits=limits)
     publisher.publish(replies)
     logger.info(
@@ -85,6 +92,15 @@ def handle_rule_event(
         extra={"topic": message.topic, "replies": [r.kind for r in replies]},
     )
     return replies
+
+
+def _acknowledge(db: Database, topic: Topic, payload: bytes, at: datetime) -> None:
+    try:
+        ack = CommandAck.model_validate_json(payload)
+    except ValidationError as exc:
+        _refused(Refusal(QuarantineReason.SCHEMA_VIOLATION, str(exc)[:300]), str(topic))
+        return
+    acknowledge(db, topic, ack, now=at)
 
 
 def _refused(refusal: Refusal, topic: str) -> None:

@@ -1,0 +1,1 @@
+"""Commands to devices: send, acknowledge, expire, cancel (State plane)."""
