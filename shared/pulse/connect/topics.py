@@ -19,6 +19,8 @@ class TopicKind(StrEnum):
     TWIN_DELTA = "twin/delta"
     TWIN_UPDATE_ACCEPTED = "twin/update/accepted"
     TWIN_UPDATE_REJECTED = "twin/update/rejected"
+    TWIN_GET_ACCEPTED = "twin/get/accepted"
+    TWIN_GET_REJECTED = "twin/get/rejected"
     COMMANDS = "commands"
     COMMAND_ACK = "commands/ack"  # on the wire: commands/{command_id}/ack
 

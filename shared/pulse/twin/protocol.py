@@ -24,9 +24,9 @@ from pulse.twin.errors import TwinError, TwinInvalid
 from pulse.twin.request import TwinLimits, client_token_of, parse_update
 from pulse.twin.service import get_twin, update_twin
 
-# Replies to twin/get follow AWS (get/accepted, get/rejected); TopicKind has no member for them yet.
-TWIN_GET_ACCEPTED = "twin/get/accepted"
-TWIN_GET_REJECTED = "twin/get/rejected"
+# Replies to twin/get follow AWS (get/accepted, get/rejected).
+TWIN_GET_ACCEPTED = TopicKind.TWIN_GET_ACCEPTED.value
+TWIN_GET_REJECTED = TopicKind.TWIN_GET_REJECTED.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,11 +39,7 @@ class OutgoingMessage:
 
 
 def _reply(topic: Topic, kind: str, payload: dict[str, Any]) -> OutgoingMessage:
-    if kind in (TWIN_GET_ACCEPTED, TWIN_GET_REJECTED):
-        full = build_topic(topic.tenant_id, topic.device_id, TopicKind.TWIN_GET) + kind.removeprefix("twin/get")
-    else:
-        full = build_topic(topic.tenant_id, topic.device_id, TopicKind(kind))
-    return OutgoingMessage(kind, full, payload)
+    return OutgoingMessage(kind, build_topic(topic.tenant_id, topic.device_id, TopicKind(kind)), payload)
 
 
 def rejection_body(error: TwinError, client_token: str | None, now: datetime) -> dict[str, Any]:
