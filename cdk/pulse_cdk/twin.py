@@ -94,7 +94,10 @@ class TwinConstruct(Construct):
         stack = Stack.of(self)
         topics = stack.format_arn(service="iot", resource="topic", resource_name=TWIN_PUBLISH_TOPICS)
         twin.role.add_to_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=[topics]))
-        twin.role.add_to_policy(iam.PolicyStatement(actions=["iot:DescribeEndpoint"], resources=["*"]))
+        # Its own statement (a Sid is never merged), so no other action shares its Resource '*'.
+        twin.role.add_to_policy(
+            iam.PolicyStatement(sid="DescribeIotDataEndpoint", actions=["iot:DescribeEndpoint"], resources=["*"])
+        )
         acknowledge_wildcard(
             default_policy(twin.role),
             f"Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/{TWIN_PUBLISH_TOPICS}",
