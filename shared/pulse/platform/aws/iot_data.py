@@ -32,8 +32,12 @@ class IotDataPublisher:
         sent = 0
         for message in messages:
             try:
-                self._client.publish(topic=message.topic, qos=self._qos, payload=orjson.dumps(message.payload),
-                                     contentType="application/json")
+                self._client.publish(
+                    topic=message.topic,
+                    qos=self._qos,
+                    payload=orjson.dumps(message.payload),
+                    contentType="application/json",
+                )
             except (ClientError, BotoCoreError) as exc:
                 raise IotDataError(f"publish to {message.topic}: {exc}") from exc
             sent += 1
