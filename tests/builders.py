@@ -330,3 +330,15 @@ def store_points(sql: psycopg.Connection, tenant_id: str, device_id: str, points
             "INSERT INTO telemetry_dirty_hours VALUES (%s, %s) ON CONFLICT DO NOTHING",
             sorted({(tenant_id, ts.replace(minute=0, second=0, microsecond=0)) for ts, _, _ in rows}),
         )
+
+
+class RecordingPublisher:
+    """A twin/command publisher that keeps what it would have sent to devices."""
+
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def publish(self, messages: Any) -> int:
+        batch = list(messages)
+        self.sent.extend(batch)
+        return len(batch)

@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import pytest
 
-from pulse.twin.protocol import OutgoingMessage
-from tests.builders import ApiHarness
+from tests.builders import ApiHarness, RecordingPublisher
 
 pytestmark = pytest.mark.integration
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-
-    def publish(self, messages: Iterable[OutgoingMessage]) -> int:
-        batch = list(messages)
-        self.sent.extend(batch)
-        return len(batch)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -12,20 +11,9 @@ import pytest
 from pulse.commands.service import expire_due
 from pulse.db import Database
 from pulse.twin.device_inbound import handle_rule_event
-from pulse.twin.protocol import OutgoingMessage
-from tests.builders import ApiHarness
+from tests.builders import ApiHarness, RecordingPublisher
 
 pytestmark = pytest.mark.integration
-
-
-class RecordingPublisher:
-    def __init__(self) -> None:
-        self.sent: list[OutgoingMessage] = []
-
-    def publish(self, messages: Iterable[OutgoingMessage]) -> int:
-        batch = list(messages)
-        self.sent.extend(batch)
-        return len(batch)
 
 
 @pytest.fixture
