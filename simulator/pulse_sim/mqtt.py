@@ -21,7 +21,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from pulse.connect.topics import build_topic
 from pulse_sim.credentials import CredentialsError, DeviceIdentity, Endpoint, TlsFiles, endpoint_of, tls_files
-from pulse_sim.inbound import SUBSCRIBED_KINDS, InboundHandler, InboundMessage, dispatch
+from pulse_sim.inbound import SUBSCRIBED_KINDS, InboundHandler, InboundMessage, dispatch, dispatch_connected
 from pulse_sim.transport import LinkOutbox
 
 logger = logging.getLogger("pulse_sim.mqtt")
@@ -68,6 +68,7 @@ class MqttLink:
         self._acks = threading.Condition()
         self._unacked = 0
         self._was_connected = False
+        self._subscribe_mid: int | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=identity.thing_name, protocol=mqtt.MQTTv311, clean_session=True
         )
@@ -83,6 +84,7 @@ class MqttLink:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
 
     def connect(self) -> None:
@@ -129,7 +131,7 @@ class MqttLink:
                 extra={"device_id": self._identity.device_id, "reason": str(reason), "host": self._endpoint.host},
             )
             return
-        client.subscribe([(topic, QOS) for topic in self._subscriptions])
+        _, self._subscribe_mid = client.subscribe([(topic, QOS) for topic in self._subscriptions])
         logger.info(
             "device connected" if not self._was_connected else "device reconnected",
             extra={
@@ -140,6 +142,19 @@ class MqttLink:
             },
         )
         self._was_connected = True
+
+    def _on_subscribe(
+        self, client: mqtt.Client, userdata: Any, mid: int, reasons: list[ReasonCode], properties: Any
+    ) -> None:
+        """Once subscribed, replies can reach the device: now the handler may ask for its twin."""
+        if mid != self._subscribe_mid:
+            return
+        refused = [topic for topic, reason in zip(self._subscriptions, reasons, strict=False) if reason.is_failure]
+        if refused:
+            logger.warning(
+                "broker refused subscriptions", extra={"device_id": self._identity.device_id, "topics": refused}
+            )
+        dispatch_connected(self._inbound, self._identity, self._outbox)
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
         logger.warning(

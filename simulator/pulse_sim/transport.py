@@ -16,7 +16,7 @@ from typing import Protocol, TextIO
 from pulse.connect.topics import TopicKind, build_topic
 from pulse_sim.clock import Clock
 from pulse_sim.credentials import DeviceIdentity
-from pulse_sim.inbound import InboundHandler, InboundMessage, dispatch
+from pulse_sim.inbound import InboundHandler, InboundMessage, dispatch, dispatch_connected
 
 
 class Link(Protocol):
@@ -76,8 +76,10 @@ class MemoryLink:
     transitions: list[tuple[float, bool]] = field(default_factory=list)
 
     def connect(self) -> None:
+        """Connected and subscribed at once: the handler's connect hook runs before this returns."""
         self.connected = True
         self.transitions.append((self.transport.now(), True))
+        dispatch_connected(self.inbound, self.identity, LinkOutbox(self.identity, self))
 
     def publish(self, topic: str, payload: bytes) -> None:
         if not self.connected:
@@ -93,6 +95,7 @@ class MemoryLink:
             self.disconnect()
 
     def deliver(self, kind: TopicKind, payload: bytes) -> None:
+        """The cloud publishes ``payload`` on the device's ``kind`` topic."""
         topic = build_topic(self.identity.tenant_id, self.identity.device_id, kind)
         dispatch(self.inbound, InboundMessage(self.identity, kind, topic, payload), LinkOutbox(self.identity, self))
 

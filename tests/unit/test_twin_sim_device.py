@@ -1,7 +1,8 @@
-"""The simulator's device side of twin and commands: deltas applied and reported, commands answered."""
+"""The simulator's device side of twin and commands: state reported, deltas applied, commands answered."""
 
 from __future__ import annotations
 
+import logging
 import random
 
 import orjson
@@ -56,3 +57,69 @@ def test_the_failure_rate_fails_commands_with_an_error_message():
 def test_a_failure_rate_outside_0_to_1_is_refused():
     with pytest.raises(ValueError):
         DeviceStateHandler(failure_rate=1.5)
+
+
+def test_first_connect_reports_the_initial_state_then_asks_for_the_twin_and_a_reconnect_only_asks():
+    handler = DeviceStateHandler(initial_states={"dev-1": {"firmware": "sim-1.0.0", "fan": {"speed": 1}}})
+    outbox = RecordingOutbox()
+    handler.connected(DEVICE, outbox)
+    handler.connected(DEVICE, outbox)
+    assert outbox.sent == [
+        (TopicKind.TWIN_UPDATE, {"state": {"reported": {"firmware": "sim-1.0.0", "fan": {"speed": 1}}}}, None),
+        (TopicKind.TWIN_GET, {}, None),
+        (TopicKind.TWIN_GET, {}, None),
+    ]
+
+
+def test_a_device_without_initial_state_only_asks_for_its_twin():
+    handler, outbox = DeviceStateHandler(), RecordingOutbox()
+    handler.connected(DEVICE, outbox)
+    assert outbox.sent == [(TopicKind.TWIN_GET, {}, None)]
+
+
+def test_the_delta_of_a_get_reply_is_applied_and_reported():
+    handler = DeviceStateHandler(initial_states={"dev-1": {"fan": {"speed": 1, "mode": "auto"}}})
+    outbox = RecordingOutbox()
+    reply = {"state": {"desired": {"fan": {"speed": 4}}, "reported": {}, "delta": {"fan": {"speed": 4}}}, "version": 5}
+    handler.handle(message(TopicKind.TWIN_GET_ACCEPTED, reply), outbox)
+    handler.handle(
+        message(TopicKind.TWIN_GET_ACCEPTED, {"state": {"reported": {"fan": {"speed": 4}}}, "version": 6}), outbox
+    )
+    assert handler.states["dev-1"] == {"fan": {"speed": 4, "mode": "auto"}}
+    assert outbox.sent == [(TopicKind.TWIN_UPDATE, {"state": {"reported": {"fan": {"speed": 4}}}}, None)]
+
+
+def test_a_delta_no_newer_than_the_last_one_applied_is_ignored():
+    handler, outbox = DeviceStateHandler(), RecordingOutbox()
+    handler.handle(message(TopicKind.TWIN_DELTA, {"state": {"mode": "eco"}, "version": 4}), outbox)
+    handler.handle(message(TopicKind.TWIN_GET_ACCEPTED, {"state": {"delta": {"mode": "eco"}}, "version": 4}), outbox)
+    handler.handle(message(TopicKind.TWIN_DELTA, {"state": {"mode": "boost"}, "version": 3}), outbox)
+    assert handler.states["dev-1"] == {"mode": "eco"}
+    assert len(outbox.sent) == 1
+
+
+def test_a_null_in_the_delta_deletes_the_key_from_the_device_state():
+    handler = DeviceStateHandler(initial_states={"dev-1": {"fan": {"speed": 2, "mode": "eco"}}})
+    outbox = RecordingOutbox()
+    handler.handle(message(TopicKind.TWIN_DELTA, {"state": {"fan": {"mode": None}}, "version": 1}), outbox)
+    assert handler.states["dev-1"] == {"fan": {"speed": 2}}
+
+
+def test_twin_replies_are_logged_and_a_rejection_as_a_warning(caplog):
+    caplog.set_level(logging.INFO, logger="pulse_sim")
+    handler, outbox = DeviceStateHandler(), RecordingOutbox()
+    handler.handle(message(TopicKind.TWIN_UPDATE_ACCEPTED, {"state": {"reported": {"a": 1}}, "version": 3}), outbox)
+    handler.handle(message(TopicKind.TWIN_UPDATE_REJECTED, {"code": 400, "message": "state: too big"}), outbox)
+    accepted = next(r for r in caplog.records if r.getMessage() == "twin report accepted")
+    rejected = next(r for r in caplog.records if r.getMessage() == "twin request rejected")
+    assert (accepted.device_id, accepted.version) == ("dev-1", 3)
+    assert (rejected.levelno, rejected.code, rejected.reason) == (logging.WARNING, 400, "state: too big")
+    assert outbox.sent == []
+
+
+def test_commands_are_logged_with_their_outcome(caplog):
+    caplog.set_level(logging.INFO, logger="pulse_sim")
+    handler, outbox = DeviceStateHandler(failure_rate=1.0), RecordingOutbox()
+    handler.handle(message(TopicKind.COMMANDS, {"id": "c3", "name": "reboot"}), outbox)
+    failed = next(r for r in caplog.records if r.getMessage() == "command failed")
+    assert (failed.command_id, failed.error) == ("c3", "simulated failure of reboot")
