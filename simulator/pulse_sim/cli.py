@@ -19,6 +19,7 @@ from types import FrameType
 
 from pulse_sim import log_format
 from pulse_sim.config import (
+    DEFAULT_COMMAND_FAILURE_RATE,
     DEFAULT_DEVICE_COUNT,
     DEFAULT_DEVICE_PERIOD_S,
     DEFAULT_TENANT,
@@ -43,8 +44,14 @@ examples:
   %(prog)s --drop sim-05@30s+2m
       sim-05 loses its uplink, buffers for 2 minutes, then catches up in order
   %(prog)s --rate 10/s --duration 10m --seed 7
+  %(prog)s --command-failure-rate 20%%
+      devices answer one command in five failed (default 5%%)
   %(prog)s --dry-run --devices 3 --duration 20s
       print the messages; no broker needed
+
+twin and commands: each device reports its initial state (firmware, model, periods) on first
+connect, asks for its twin on every connect, applies each desired-state delta and reports it
+back, and acks commands accepted, then succeeded (or failed at --command-failure-rate).
 
 fault kinds: overheat (temp_c), vibration (vibration_g: pumps), battery-drain (battery_pct),
 weak-signal (rssi_dbm, snr_db). Devices take model types in turn: env-sensor, pump, ups.
@@ -79,6 +86,18 @@ def _ids(text: str) -> tuple[str, ...]:
     if not ids:
         raise argparse.ArgumentTypeError("expected comma-separated device ids, e.g. sim-01,sim-02")
     return ids
+
+
+def _share(text: str) -> float:
+    """A probability: ``0.05`` or ``5%``."""
+    number = text.strip().removesuffix("%")
+    try:
+        value = float(number) / (100.0 if text.strip().endswith("%") else 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share such as 0.05 or 5%, not {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1 (0% to 100%), not {text!r}")
+    return value
 
 
 def _port(text: str) -> int:
@@ -150,6 +169,13 @@ def build_parser(prog: str = "pulse sim") -> argparse.ArgumentParser:
         metavar="DEVICE@T[+D]",
         help=f"uplink drop with buffered catch-up (default {DEFAULT_DROP_S:g}s)",
     )
+    scenarios.add_argument(
+        "--command-failure-rate",
+        type=_share,
+        default=DEFAULT_COMMAND_FAILURE_RATE,
+        metavar="SHARE",
+        help=f"share of commands a device answers failed, e.g. 0.1 or 10%% (default {DEFAULT_COMMAND_FAILURE_RATE:g})",
+    )
     scenarios.add_argument("--no-uplink-drops", action="store_true", help="no random uplink drops")
     scenarios.add_argument("--no-clock-skew", action="store_true", help="every device clock is exact")
     connection = parser.add_argument_group("connection")
@@ -197,6 +223,7 @@ def config_from(args: argparse.Namespace) -> FleetConfig:
         drops=tuple(args.drop),
         random_drops=not args.no_uplink_drops,
         clock_skew=not args.no_clock_skew,
+        command_failure_rate=args.command_failure_rate,
         transport=transport,
         credentials_dir=args.credentials,
         host=args.host,

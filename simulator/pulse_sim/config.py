@@ -19,6 +19,7 @@ from pulse_sim.signals import FAULT_METRIC, METRICS_BY_MODEL, ModelType
 DEFAULT_DEVICE_COUNT = 25
 DEFAULT_DEVICE_PERIOD_S = 5.0  # one telemetry message per device every 5 s unless a rate is given
 DEFAULT_TENANT = "demo"
+DEFAULT_COMMAND_FAILURE_RATE = 0.05  # one command in 20 fails, so failures show up in make dev
 # Devices take model types in turn, so even a three-device fleet has one of each.
 MODEL_ROTATION: tuple[ModelType, ...] = (ModelType.ENV_SENSOR, ModelType.PUMP, ModelType.UPS)
 
@@ -67,6 +68,7 @@ class FleetConfig:
     buffer_limit: int = 5000
     catchup_per_s: float = 20.0  # backlog pace after a drop (AWS IoT Core allows 100 publishes/s)
     shutdown_timeout_s: float = 3.0
+    command_failure_rate: float = DEFAULT_COMMAND_FAILURE_RATE  # share of commands a device answers failed
 
     @property
     def device_period_s(self) -> float:
@@ -95,6 +97,8 @@ class FleetConfig:
                 raise ScenarioError(f"the {name} must be more than zero")
         if self.duration_s is not None and self.duration_s < 0:
             raise ScenarioError("the duration must not be negative")
+        if not 0.0 <= self.command_failure_rate <= 1.0:
+            raise ScenarioError(f"the command failure rate must be between 0 and 1, not {self.command_failure_rate:g}")
         if self.buffer_limit < 1:
             raise ScenarioError("the uplink buffer must hold at least one message")
         known = {device_id: model_for(i) for i, device_id in enumerate(self.device_ids)}

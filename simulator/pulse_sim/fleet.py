@@ -28,7 +28,7 @@ from pulse_sim.clock import Clock, RealClock
 from pulse_sim.config import FleetConfig, TransportMode, model_for
 from pulse_sim.credentials import resolve_identity
 from pulse_sim.device import Outbound, SimDevice
-from pulse_sim.inbound import InboundHandler, LoggingInboundHandler
+from pulse_sim.inbound import DeviceStateHandler, InboundHandler
 from pulse_sim.scenarios import Fault
 from pulse_sim.signals import ModelType
 from pulse_sim.transport import DryRunTransport, Link, Transport
@@ -40,6 +40,7 @@ PLATFORM_MAX_FUTURE_SKEW_S = 300.0  # the platform's max_clock_skew_s: further a
 # its early messages are quarantined (timestamp_out_of_range) and the later ones stored.
 NTP_SYNC_AFTER_S = 45.0
 _CATCHUP_TICK_S = 0.5
+SIM_FIRMWARE = "sim-1.0.0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,10 @@ def run_fleet(
 ) -> FleetReport:
     """Runs until ``config.duration_s`` has passed or ``stop`` is set; returns what was sent.
 
+    Cloud messages go to ``inbound``; by default a ``DeviceStateHandler`` reports each device's
+    initial state (``initial_twin_state``), applies twin deltas and answers commands, failing
+    ``config.command_failure_rate`` of them.
+
     Raises ScenarioError or CredentialsError before connecting anything when the configuration
     cannot work. Does not install signal handlers: the caller owns ``stop`` (the CLI sets it on
     SIGINT/SIGTERM).
@@ -104,7 +109,7 @@ def run_fleet(
         config,
         transport or build_transport(config),
         clock or RealClock(),
-        inbound or LoggingInboundHandler(),
+        inbound,
         stop or threading.Event(),
     )
     return fleet.run()
@@ -124,7 +129,12 @@ class _Member:
 
 class _Fleet:
     def __init__(
-        self, config: FleetConfig, transport: Transport, clock: Clock, inbound: InboundHandler, stop: threading.Event
+        self,
+        config: FleetConfig,
+        transport: Transport,
+        clock: Clock,
+        inbound: InboundHandler | None,
+        stop: threading.Event,
     ) -> None:
         self._config = config
         self._clock = clock
@@ -137,6 +147,12 @@ class _Fleet:
         run_id = config.run_id or uuid.uuid4().hex
         utc_offset = config.utc_offset_s if config.utc_offset_s is not None else _local_utc_offset_s()
         skews = _clock_skews(config, seeded_rng(self._seed, "skew"))
+        if inbound is None:
+            inbound = DeviceStateHandler(
+                config.command_failure_rate,
+                seeded_rng(self._seed, "commands"),
+                {device_id: initial_twin_state(config, model_for(i)) for i, device_id in enumerate(config.device_ids)},
+            )
         self._members: list[_Member] = []
         for index, device_id in enumerate(config.device_ids):
             identity = resolve_identity(config.credentials_dir, device_id, config.tenant_id)
@@ -330,6 +346,16 @@ class _Fleet:
             self._at(t + _CATCHUP_TICK_S, lambda at: self._catch_up(member, at))
         else:
             member.draining = False
+
+
+def initial_twin_state(config: FleetConfig, model: ModelType) -> dict[str, object]:
+    """What a simulated device reports about itself when it first connects."""
+    return {
+        "firmware": SIM_FIRMWARE,
+        "model": model.value,
+        "telemetry_period_s": round(config.device_period_s, 3),
+        "heartbeat_s": config.heartbeat_s,
+    }
 
 
 def _clock_skews(config: FleetConfig, rng: random.Random) -> dict[str, float]:

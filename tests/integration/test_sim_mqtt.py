@@ -33,6 +33,7 @@ from pulse.connect.envelope import EnvelopeV1
 from pulse.connect.topics import TopicKind, parse_topic, thing_name
 from pulse_sim import FleetConfig, InboundMessage, Outbox, TransportMode, Window, run_fleet
 from pulse_sim.config import default_device_ids
+from pulse_sim.fleet import SIM_FIRMWARE
 
 ANONYMOUS = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
 
@@ -164,7 +165,8 @@ def test_three_devices_publish_valid_envelopes_on_their_topics_over_plain_tcp(pl
     cloud.wait_for(lambda messages: len({(t, p) for t, p in messages}) >= sent)
 
     topics = {topic for topic, _ in cloud.snapshot()}
-    assert topics == {f"tenant/acme/device/sim-0{i}/{kind}" for i in (1, 2, 3) for kind in ("telemetry", "heartbeat")}
+    kinds = ("telemetry", "heartbeat", "twin/update", "twin/get")  # twin: initial state reported, twin asked for
+    assert topics == {f"tenant/acme/device/sim-0{i}/{kind}" for i in (1, 2, 3) for kind in kinds}
     grouped = by_device(cloud.snapshot())
     for device_id in ("sim-01", "sim-02", "sim-03"):
         telemetry = grouped[(device_id, TopicKind.TELEMETRY)]
@@ -220,6 +222,59 @@ def test_devices_receive_their_commands_and_twin_deltas_and_can_answer(plain_por
         ("sim-02", TopicKind.COMMANDS),
         ("sim-02", TopicKind.TWIN_DELTA),
     }
+
+
+def reports(messages: list[tuple[str, bytes]], device_id: str) -> list[dict[str, Any]]:
+    return [
+        json.loads(p)["state"]["reported"] for t, p in messages if t == f"tenant/twin/device/{device_id}/twin/update"
+    ]
+
+
+def test_fleet_devices_report_their_state_apply_deltas_and_answer_commands(plain_port, cloud, tmp_path):
+    stop = threading.Event()
+    config = FleetConfig(
+        device_ids=("sim-01", "sim-02"),
+        tenant_id="twin",
+        seed=5,
+        rate_per_s=2.0,
+        random_drops=False,
+        clock_skew=False,
+        command_failure_rate=0.0,
+        credentials_dir=tmp_path,
+        transport=TransportMode.MQTT_PLAIN,
+        host="127.0.0.1",
+        port=plain_port,
+    )
+    runner = threading.Thread(target=run_fleet, args=(config,), kwargs={"stop": stop})
+    runner.start()
+    base = "tenant/twin/device"
+    try:
+        # Given every device has reported its initial state and asked for its twin (so it is subscribed)
+        cloud.wait_for(
+            lambda m: {t for t, _ in m if t.endswith("/twin/get")} >= {f"{base}/sim-0{i}/twin/get" for i in (1, 2)}
+        )
+        assert reports(cloud.snapshot(), "sim-01")[0]["firmware"] == SIM_FIRMWARE
+        # When the cloud answers sim-01's get with a pending delta and sends sim-02 a delta and a command
+        get_reply = {"state": {"desired": {"heartbeat_s": 30}, "delta": {"heartbeat_s": 30}}, "version": 2}
+        cloud.client.publish(f"{base}/sim-01/twin/get/accepted", json.dumps(get_reply), qos=1)
+        delta = {"state": {"telemetry_period_s": 10}, "version": 3}
+        cloud.client.publish(f"{base}/sim-02/twin/delta", json.dumps(delta), qos=1)
+        command = {"id": "cmd-1", "name": "reboot", "params": {"delay_s": 1}}
+        cloud.client.publish(f"{base}/sim-02/commands", json.dumps(command), qos=1)
+        # Then each applies its delta and reports it back, and the command is acked accepted then succeeded
+        cloud.wait_for(lambda m: {"heartbeat_s": 30} in reports(m, "sim-01"))
+        cloud.wait_for(lambda m: {"telemetry_period_s": 10} in reports(m, "sim-02"))
+        ack_topic = f"{base}/sim-02/commands/cmd-1/ack"
+        cloud.wait_for(lambda m: sum(t == ack_topic for t, _ in m) == 2)
+    finally:
+        stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+    acks = [json.loads(p) for t, p in cloud.snapshot() if t == ack_topic]
+    assert acks == [
+        {"status": "accepted"},
+        {"status": "succeeded", "result": {"name": "reboot", "params": {"delay_s": 1}}},
+    ]
 
 
 def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud, tmp_path):

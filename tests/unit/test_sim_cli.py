@@ -107,6 +107,8 @@ def test_command_line_becomes_a_fleet_config():
             "127.0.0.1",
             "--port",
             "1884",
+            "--command-failure-rate",
+            "20%",
         ]
     )
     config = config_from(args)
@@ -117,6 +119,7 @@ def test_command_line_becomes_a_fleet_config():
     assert config.drops == (Window("sim-02", 30.0, 60.0),)
     assert (config.random_drops, config.clock_skew) == (False, False)
     assert (config.transport, config.host, config.port) == (TransportMode.MQTT_PLAIN, "127.0.0.1", 1884)
+    assert config.command_failure_rate == pytest.approx(0.2)
 
 
 def test_defaults_are_25_devices_over_mutual_tls():
@@ -125,6 +128,7 @@ def test_defaults_are_25_devices_over_mutual_tls():
     assert config.device_ids[-1] == "sim-25"
     assert config.transport is TransportMode.MQTT_TLS
     assert config.verify_hostname
+    assert config.command_failure_rate == 0.05
 
 
 @pytest.mark.parametrize(
@@ -140,6 +144,8 @@ def test_defaults_are_25_devices_over_mutual_tls():
         (["--devices", "3", "--ids", "a"], "not allowed with argument"),
         (["--insecure-plain", "--dry-run"], "not allowed with argument"),
         (["--port", "99999"], "expected a TCP port"),
+        (["--command-failure-rate", "often"], "expected a share such as 0.05 or 5%"),
+        (["--command-failure-rate", "1.5"], "expected a share between 0 and 1"),
         (["--dry-run", "--devices", "3", "--offline", "sim-09@1s"], "--offline: unknown device 'sim-09'"),
         (["--dry-run", "--devices", "3", "--fault", "vibration:sim-01@1s"], "try one of sim-02"),
     ],

@@ -12,7 +12,7 @@ import pytest
 
 from pulse.connect.envelope import EnvelopeError, EnvelopeV1, validate_envelope
 from pulse.connect.quarantine import QuarantineReason
-from pulse.connect.topics import TopicKind, parse_topic
+from pulse.connect.topics import TELEMETRY_KINDS, TopicKind, parse_topic
 from pulse_sim import (
     Fault,
     FaultKind,
@@ -26,7 +26,8 @@ from pulse_sim import (
     run_fleet,
 )
 from pulse_sim.config import default_device_ids
-from pulse_sim.fleet import NTP_SYNC_AFTER_S, FleetReport
+from pulse_sim.fleet import NTP_SYNC_AFTER_S, SIM_FIRMWARE, FleetReport
+from pulse_sim.inbound import LoggingInboundHandler
 from pulse_sim.transport import Published
 
 START = datetime(2026, 3, 2, 8, tzinfo=UTC).timestamp()
@@ -49,11 +50,17 @@ def simulate(**overrides) -> tuple[FleetReport, MemoryTransport]:
 
 
 def of(transport: MemoryTransport, device_id: str, kind: TopicKind | None = None) -> list[Published]:
+    """A device's messages of ``kind``; by default its envelopes (telemetry and heartbeats)."""
     return [
         m
         for m in transport.published
-        if m.device_id == device_id and (kind is None or parse_topic(m.topic).kind is kind)
+        if m.device_id == device_id
+        and (parse_topic(m.topic).kind is kind if kind is not None else parse_topic(m.topic).kind in TELEMETRY_KINDS)
     ]
+
+
+def envelopes(transport: MemoryTransport) -> list[Published]:
+    return [m for m in transport.published if parse_topic(m.topic).kind in TELEMETRY_KINDS]
 
 
 def metric(messages: list[Published], name: str) -> list[tuple[float, float]]:
@@ -64,7 +71,7 @@ def test_messages_go_to_the_device_topics_as_valid_envelopes():
     report, transport = simulate()
     assert report.published["telemetry"] == pytest.approx(6 * 600 / 5, rel=0.05)
     assert report.published["heartbeat"] == 6 * 10
-    for message in transport.published:
+    for message in envelopes(transport):
         topic = parse_topic(message.topic)
         assert (topic.tenant_id, topic.device_id) == ("demo", message.device_id)
         assert topic.kind in {TopicKind.TELEMETRY, TopicKind.HEARTBEAT}
@@ -118,8 +125,8 @@ def test_a_device_behaves_the_same_whatever_the_fleet_size():
 def test_reruns_get_new_msg_ids_so_the_platform_does_not_drop_them_as_duplicates():
     _, first = simulate(run_id=None)
     _, second = simulate(run_id=None)
-    assert {m.envelope()["msg_id"] for m in first.published}.isdisjoint(
-        m.envelope()["msg_id"] for m in second.published
+    assert {m.envelope()["msg_id"] for m in envelopes(first)}.isdisjoint(
+        m.envelope()["msg_id"] for m in envelopes(second)
     )
 
 
@@ -137,7 +144,7 @@ def test_every_payload_passes_ingest_validation_except_the_far_skewed_device_bef
     assert len(beyond) == 1
     assert len(within) == 3
     assert all(5 <= abs(report.devices[d].skew_s) <= 180 for d in within)
-    for message in transport.published:
+    for message in envelopes(transport):
         check = {
             "now": datetime.fromtimestamp(message.at, tz=UTC),
             "max_bytes": 128 * 1024,
@@ -151,7 +158,7 @@ def test_every_payload_passes_ingest_validation_except_the_far_skewed_device_bef
             assert refused.value.reason is QuarantineReason.TIMESTAMP_OUT_OF_RANGE
         else:
             validate_envelope(message.payload, **check)
-    synced = [m for m in transport.published if m.device_id in beyond and m.at >= report.started_at + NTP_SYNC_AFTER_S]
+    synced = [m for m in envelopes(transport) if m.device_id in beyond and m.at >= report.started_at + NTP_SYNC_AFTER_S]
     assert synced, "the far-skewed device is stored once its clock is corrected"
 
 
@@ -243,10 +250,15 @@ def test_cloud_messages_reach_the_handler_which_can_answer_as_the_device():
     assert transport.published[-1].topic == "tenant/demo/device/sim-01/commands/cmd-1/ack"
 
 
-def test_default_handler_logs_cloud_messages_and_a_failing_handler_does_not_break_the_link(caplog):
+def test_logging_handler_logs_cloud_messages_and_a_failing_handler_does_not_break_the_link(caplog):
     clock = SimulatedClock(START)
     transport = MemoryTransport(clock)
-    run_fleet(FleetConfig(device_ids=("sim-01",), seed=1, duration_s=1.0), transport=transport, clock=clock)
+    run_fleet(
+        FleetConfig(device_ids=("sim-01",), seed=1, duration_s=1.0),
+        transport=transport,
+        clock=clock,
+        inbound=LoggingInboundHandler(),
+    )
     caplog.set_level(logging.INFO, logger="pulse_sim")
     transport.links["sim-01"].deliver(TopicKind.TWIN_DELTA, json.dumps({"state": {"rate": 5}}).encode())
     record = next(r for r in caplog.records if r.getMessage() == "cloud message received")
@@ -261,6 +273,78 @@ def test_default_handler_logs_cloud_messages_and_a_failing_handler_does_not_brea
     assert any(r.getMessage() == "inbound handler failed" for r in caplog.records)
 
 
+def kinds(transport: MemoryTransport, device_id: str) -> list[str]:
+    return [parse_topic(m.topic).kind.value for m in transport.published if m.device_id == device_id]
+
+
+def test_every_device_reports_its_initial_state_and_asks_for_its_twin_when_it_connects():
+    report, transport = simulate(device_ids=default_device_ids(3), duration_s=10.0)
+    for device_id, profile in report.devices.items():
+        first, second = of(transport, device_id, TopicKind.TWIN_UPDATE) + of(transport, device_id, TopicKind.TWIN_GET)
+        assert kinds(transport, device_id)[:2] == ["twin/update", "twin/get"]
+        assert json.loads(first.payload) == {
+            "state": {
+                "reported": {
+                    "firmware": SIM_FIRMWARE,
+                    "model": profile.model.value,
+                    "telemetry_period_s": 5.0,
+                    "heartbeat_s": 60.0,
+                }
+            }
+        }
+        assert json.loads(second.payload) == {}
+
+
+def test_a_reconnected_device_asks_for_its_twin_again_without_reporting_its_initial_state_twice():
+    _, transport = simulate(drops=(Window("sim-02", 60.0, 120.0),))
+    assert len(of(transport, "sim-02", TopicKind.TWIN_GET)) == 2
+    assert len(of(transport, "sim-02", TopicKind.TWIN_UPDATE)) == 1
+    assert [m.at - START for m in of(transport, "sim-02", TopicKind.TWIN_GET)] == [0.0, 180.0]
+
+
+def reconnected(**overrides) -> tuple[MemoryTransport, str]:
+    """A one-device fleet after its run, connected again so the test can play the cloud."""
+    _, transport = simulate(device_ids=("sim-01",), duration_s=1.0, **overrides)
+    link = transport.links["sim-01"]
+    link.connect()
+    return transport, "sim-01"
+
+
+def test_a_fleet_device_applies_a_twin_delta_and_reports_it_back():
+    transport, device_id = reconnected()
+    link = transport.links[device_id]
+    link.deliver(TopicKind.TWIN_DELTA, json.dumps({"state": {"telemetry_period_s": 10}, "version": 3}).encode())
+    assert transport.published[-1].topic == "tenant/demo/device/sim-01/twin/update"
+    assert json.loads(transport.published[-1].payload) == {"state": {"reported": {"telemetry_period_s": 10}}}
+
+
+@pytest.mark.parametrize(
+    ("failure_rate", "outcome"),
+    [
+        (0.0, {"status": "succeeded", "result": {"name": "reboot", "params": {"delay_s": 5}}}),
+        (1.0, {"status": "failed", "error": "simulated failure of reboot"}),
+    ],
+)
+def test_fleet_devices_answer_commands_at_the_configured_failure_rate(failure_rate, outcome):
+    transport, device_id = reconnected(command_failure_rate=failure_rate)
+    command = {"id": "cmd-9", "name": "reboot", "params": {"delay_s": 5}, "expires_at": "2026-03-02T08:05:00+00:00"}
+    transport.links[device_id].deliver(TopicKind.COMMANDS, json.dumps(command).encode())
+    acks = of(transport, device_id, TopicKind.COMMAND_ACK)
+    assert [m.topic for m in acks] == ["tenant/demo/device/sim-01/commands/cmd-9/ack"] * 2
+    assert [json.loads(m.payload) for m in acks] == [{"status": "accepted"}, outcome]
+
+
+def test_the_same_seed_fails_the_same_commands():
+    def outcomes(seed: int) -> list[str]:
+        transport, device_id = reconnected(seed=seed, command_failure_rate=0.5)
+        for n in range(20):
+            transport.links[device_id].deliver(TopicKind.COMMANDS, json.dumps({"id": f"c{n}", "name": "ping"}).encode())
+        return [json.loads(m.payload)["status"] for m in of(transport, device_id, TopicKind.COMMAND_ACK)]
+
+    assert outcomes(3) == outcomes(3)
+    assert {"succeeded", "failed"} <= set(outcomes(3))
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -270,6 +354,7 @@ def test_default_handler_logs_cloud_messages_and_a_failing_handler_does_not_brea
         ({"device_ids": ("sim 1",)}, "invalid tenant or device id"),
         ({"device_ids": ("a", "a")}, "unique"),
         ({"rate_per_s": 0.0}, "rate must be more than zero"),
+        ({"command_failure_rate": 1.5}, "command failure rate must be between 0 and 1"),
     ],
 )
 def test_a_scenario_that_cannot_happen_is_refused_before_anything_runs(overrides, message):
