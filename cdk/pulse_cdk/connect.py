@@ -10,10 +10,10 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from pulse_cdk import iot_rules
 from pulse_cdk.device_policy import device_policy_document
 from pulse_cdk.function import FunctionDefaults, PulseFunction
 from pulse_cdk.http_ingest import HttpIngestConstruct
-from pulse_cdk.nag import acknowledge
 from pulse_cdk.stream import StreamConstruct
 
 INGEST_TIMEOUT = Duration.seconds(30)
@@ -111,51 +111,35 @@ class ConnectConstruct(Construct):
         )
 
     def _build_iot_error_queue(self) -> sqs.Queue:
-        queue = self._queue("IotErrorQueue", "iot-errors", retention_period=Duration.days(14))
-        acknowledge(
-            queue.node.default_child,
-            "AwsSolutions-SQS3",
-            "This queue is the IoT rule's errorAction target, i.e. already the dead-letter "
+        return iot_rules.error_queue(
+            self,
+            "IotErrorQueue",
+            config=self._config,
+            name="iot-errors",
+            reason="This queue is the IoT rule's errorAction target, i.e. already the dead-letter "
             "destination of the MQTT path; nothing consumes it automatically, it is alarmed at "
             "depth > 0 and redriven by an operator.",
         )
-        return queue
 
     def _build_iot_role(self) -> iam.Role:
-        role = iam.Role(
+        return iot_rules.rule_role(
             self,
             "IotRuleRole",
-            assumed_by=iam.ServicePrincipal("iot.amazonaws.com"),
             description="Lets the Pulse device topic rule deliver into the ingest and error queues",
+            queues=(self.ingest_queue, self.iot_error_queue),
         )
-        self.ingest_queue.grant_send_messages(role)
-        self.iot_error_queue.grant_send_messages(role)
-        return role
 
     def _build_topic_rule(self) -> iot.CfnTopicRule:
-        def to_queue(queue: sqs.IQueue) -> iot.CfnTopicRule.ActionProperty:
-            return iot.CfnTopicRule.ActionProperty(
-                sqs=iot.CfnTopicRule.SqsActionProperty(
-                    queue_url=queue.queue_url, role_arn=self.iot_role.role_arn, use_base64=False
-                )
-            )
-
-        rule = iot.CfnTopicRule(
+        return iot_rules.topic_rule(
             self,
             "DeviceMessagesRule",
             rule_name=self._config.name("device_messages", separator="_"),
-            topic_rule_payload=iot.CfnTopicRule.TopicRulePayloadProperty(
-                sql=TOPIC_RULE_SQL,
-                aws_iot_sql_version="2016-03-23",
-                description="Device telemetry, heartbeats and events into the Pulse ingest queue",
-                rule_disabled=False,
-                actions=[to_queue(self.ingest_queue)],
-                error_action=to_queue(self.iot_error_queue),
-            ),
+            sql=TOPIC_RULE_SQL,
+            description="Device telemetry, heartbeats and events into the Pulse ingest queue",
+            target=self.ingest_queue,
+            errors=self.iot_error_queue,
+            role=self.iot_role,
         )
-        # The role's policy must exist before IoT validates the rule's actions.
-        rule.node.add_dependency(self.iot_role)
-        return rule
 
     def _build_ingest(self, stream: StreamConstruct) -> PulseFunction:
         ingest = PulseFunction(

@@ -15,13 +15,14 @@ from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.stream import StreamConstruct
+from pulse_cdk.twin import TwinConstruct
 
 
 class PulseStack(Stack):
     """Wires the planes together; resources themselves are built inside the constructs.
 
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
-    the shared Lambda packaging, Stream (the database secret others are granted), Connect,
+    the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
     Identity (the user pool the API's authorizer trusts), Api.
     """
 
@@ -36,6 +37,7 @@ class PulseStack(Stack):
         defaults = FunctionDefaults(config=config, packaging=self.packaging, ops=self.ops)
         self.stream = StreamConstruct(self, "Stream", defaults=defaults)
         self.connect = ConnectConstruct(self, "Connect", defaults=defaults, stream=self.stream)
+        self.twin = TwinConstruct(self, "Twin", defaults=defaults, stream=self.stream)
         self.identity = IdentityConstruct(self, "Identity", config=config, portal_origin=portal_origin(self.node))
         self.api = ApiConstruct(
             self,

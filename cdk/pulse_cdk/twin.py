@@ -1,10 +1,12 @@
-"""State plane: device twin messages from IoT Core into the twin Lambda, and the convergence check."""
+"""State plane: device twin requests, command acks and presence events from IoT Core into the twin
+Lambda, and its scheduled tasks (convergence check, command expiry, connectivity sweep)."""
 
 from __future__ import annotations
 
 from typing import cast
 
 from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from aws_cdk import aws_scheduler as scheduler
@@ -12,8 +14,9 @@ from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from pulse_cdk import iot_rules
 from pulse_cdk.function import FunctionDefaults, PulseFunction
-from pulse_cdk.nag import acknowledge, acknowledge_wildcard, default_policy
+from pulse_cdk.nag import acknowledge_wildcard, default_policy
 from pulse_cdk.stream import StreamConstruct
 
 TWIN_TOPIC_FILTER = "tenant/+/device/+/twin/+"
@@ -33,16 +36,34 @@ TWIN_PUBLISH_TOPICS = "tenant/*/device/*/twin/*"
 CONVERGENCE_RATE = Duration.minutes(1)
 CONVERGENCE_INPUT = {"task": "find_unconverged"}
 COMMAND_EXPIRY_INPUT = {"task": "expire_commands"}
+CONNECTIVITY_SWEEP_INPUT = {"task": "sweep_connectivity"}
+# AWS IoT lifecycle events: $aws/events/presence/{connected|disconnected}/{clientId}. The event is
+# forwarded as IoT Core publishes it (JSON, not base64: IoT Core writes it, not a device).
+PRESENCE_TOPIC_FILTER = "$aws/events/presence/+/+"
+PRESENCE_RULE_SQL = f"SELECT *, timestamp() AS received_at FROM '{PRESENCE_TOPIC_FILTER}'"
 
 
 class TwinConstruct(Construct):
-    """IoT rules ``.../twin/{update,get}`` and ``.../commands/+/ack`` -> ``twin`` Lambda.
+    """IoT rules ``.../twin/{update,get}``, ``.../commands/+/ack`` and presence -> ``twin`` Lambda.
 
-    The rules forward the raw payload base64-encoded with the broker's client id, so the function
-    answers malformed JSON with ``rejected`` 400 and re-checks the client against the device. The
-    function may publish only on twin topics (its replies). Invocations a rule cannot make land in
-    ``iot_error_queue``. EventBridge Scheduler runs the convergence check and command expiry every
-    minute.
+    The device rules forward the raw payload base64-encoded with the broker's client id, so the
+    function answers malformed JSON with ``rejected`` 400 and re-checks the client against the
+    device. The function may publish only on twin topics (its replies). Invocations a rule cannot
+    make land in ``iot_error_queue``. EventBridge Scheduler runs the convergence check, command
+    expiry and the connectivity sweep every minute.
+
+    Presence contract (``presence_rule``, ``$aws/events/presence/+/+``): the function receives the
+    AWS IoT lifecycle event as IoT Core publishes it, plus the rule's arrival time::
+
+        {"clientId": "<thing name>", "timestamp": <ms since epoch>,
+         "eventType": "connected" | "disconnected", "sessionIdentifier": "...",
+         "principalIdentifier": "...", "versionNumber": <int>,
+         "disconnectReason": "...",   # disconnected only
+         "received_at": <ms since epoch>}   # other fields AWS adds pass through unchanged
+
+    ``eventType`` tells it apart from the device rules (``payload_b64``) and the schedules
+    (``task``). Events may arrive late, twice or out of order; ``versionNumber`` orders the events
+    of one client id.
     """
 
     def __init__(
@@ -59,9 +80,15 @@ class TwinConstruct(Construct):
         self.function = self._build_function(stream)
         self.iot_error_queue = self._build_iot_error_queue()
         self.iot_role = self._build_iot_role()
-        self.topic_rule = self._build_rule("TwinRequestsRule", "twin_requests", TWIN_RULE_SQL, "twin/update and get")
+        self.iot_errors_alarm = self._build_iot_errors_alarm()
+        self.topic_rule = self._build_rule(
+            "TwinRequestsRule", "twin_requests", TWIN_RULE_SQL, "Device twin/update and get"
+        )
         self.command_ack_rule = self._build_rule(
-            "CommandAcksRule", "command_acks", COMMAND_ACK_RULE_SQL, "command acks"
+            "CommandAcksRule", "command_acks", COMMAND_ACK_RULE_SQL, "Command acks"
+        )
+        self.presence_rule = self._build_rule(
+            "PresenceRule", "device_presence", PRESENCE_RULE_SQL, "IoT lifecycle connected/disconnected events"
         )
         self.convergence_schedule = self._build_schedule(
             stream.scheduler_role,
@@ -77,6 +104,13 @@ class TwinConstruct(Construct):
             COMMAND_EXPIRY_INPUT,
             "Ends open commands past their TTL as expired (CommandExpired)",
         )
+        self.connectivity_sweep_schedule = self._build_schedule(
+            stream.scheduler_role,
+            "ConnectivitySweepSchedule",
+            "connectivity-sweep",
+            CONNECTIVITY_SWEEP_INPUT,
+            "Reconciles device connectivity that presence events missed",
+        )
         self._acknowledge_scheduler(stream.scheduler_role)
 
     def _build_function(self, stream: StreamConstruct) -> PulseFunction:
@@ -85,7 +119,7 @@ class TwinConstruct(Construct):
             "Twin",
             name="twin",
             defaults=self._defaults,
-            description="Answers device twin/update and twin/get; raises TwinNotConverged on schedule",
+            description="Device twin, command acks and presence; scheduled convergence, expiry, connectivity",
             memory_size=512,
             timeout=Duration.seconds(30),
             environment=stream.database_environment("pulse_app"),
@@ -112,64 +146,51 @@ class TwinConstruct(Construct):
         return twin
 
     def _build_iot_error_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        return iot_rules.error_queue(
             self,
             "IotErrorQueue",
-            queue_name=self._config.name("twin-iot-errors"),
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            removal_policy=self._config.removal_policy,
-            retention_period=Duration.days(14),
+            config=self._config,
+            name="twin-iot-errors",
+            reason="This queue is the twin rules' errorAction target, i.e. already the dead-letter "
+            "destination of the twin path; an operator inspects and redrives it.",
         )
-        acknowledge(
-            queue.node.default_child,
-            "AwsSolutions-SQS3",
-            "This queue is the twin rule's errorAction target, i.e. already the dead-letter destination "
-            "of the twin path; an operator inspects and redrives it.",
-        )
-        return queue
 
     def _build_iot_role(self) -> iam.Role:
-        role = iam.Role(
+        return iot_rules.rule_role(
             self,
             "IotRuleRole",
-            assumed_by=iam.ServicePrincipal("iot.amazonaws.com"),
-            description="Lets the Pulse twin rule report failed invocations into its error queue",
+            description="Lets the Pulse twin rules report failed invocations into their error queue",
+            queues=(self.iot_error_queue,),
         )
-        self.iot_error_queue.grant_send_messages(role)
-        return role
+
+    def _build_iot_errors_alarm(self) -> cloudwatch.Alarm:
+        name = self._config.name("twin-iot-errors")
+        alarm = self.iot_error_queue.metric_approximate_number_of_messages_visible(
+            period=Duration.minutes(1), statistic="Maximum"
+        ).create_alarm(
+            self,
+            "IotRuleErrorsAlarm",
+            alarm_name=f"{name}-depth",
+            alarm_description=f"Messages waiting in {name}: a twin, ack or presence rule could not invoke "
+            "the twin function. Inspect, fix, redrive.",
+            threshold=0,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return self._defaults.ops.add_alarm(alarm)
 
     def _build_rule(self, construct_id: str, name: str, sql: str, what: str) -> iot.CfnTopicRule:
-        rule = iot.CfnTopicRule(
+        return iot_rules.topic_rule(
             self,
             construct_id,
             rule_name=self._config.name(name, separator="_"),
-            topic_rule_payload=iot.CfnTopicRule.TopicRulePayloadProperty(
-                sql=sql,
-                aws_iot_sql_version="2016-03-23",
-                description=f"Device {what} into the Pulse twin function",
-                rule_disabled=False,
-                actions=[
-                    iot.CfnTopicRule.ActionProperty(
-                        lambda_=iot.CfnTopicRule.LambdaActionProperty(function_arn=self.function.function.function_arn)
-                    )
-                ],
-                error_action=iot.CfnTopicRule.ActionProperty(
-                    sqs=iot.CfnTopicRule.SqsActionProperty(
-                        queue_url=self.iot_error_queue.queue_url, role_arn=self.iot_role.role_arn, use_base64=False
-                    )
-                ),
-            ),
+            sql=sql,
+            description=f"{what} into the Pulse twin function",
+            target=self.function.function,
+            errors=self.iot_error_queue,
+            role=self.iot_role,
         )
-        rule.node.add_dependency(self.iot_role)
-        self.function.function.add_permission(
-            f"InvokeFrom{construct_id}",
-            principal=iam.ServicePrincipal("iot.amazonaws.com"),
-            action="lambda:InvokeFunction",
-            source_arn=rule.attr_arn,
-            source_account=Stack.of(self).account,
-        )
-        return rule
 
     def _build_schedule(
         self, role: iam.Role, construct_id: str, name: str, payload: dict[str, str], description: str

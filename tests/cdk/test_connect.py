@@ -28,9 +28,28 @@ def _queue_id(synthesized, name):
     return logical_id
 
 
+def _device_messages_rule(synthesized):
+    """The Connect rule; the stack has other topic rules (twin, command acks, presence)."""
+    (rule,) = [
+        r
+        for r in synthesized.resources("AWS::IoT::TopicRule").values()
+        if r["Properties"]["RuleName"] == "pulse_dev_device_messages"
+    ]
+    return rule
+
+
+def test_only_the_connect_rule_reads_telemetry_heartbeat_and_event_topics(synthesized):
+    readers = [
+        r["Properties"]["RuleName"]
+        for r in synthesized.resources("AWS::IoT::TopicRule").values()
+        if "'tenant/+/device/+/+'" in r["Properties"]["TopicRulePayload"]["Sql"]
+    ]
+
+    assert readers == ["pulse_dev_device_messages"]
+
+
 def test_topic_rule_selects_raw_payload_with_broker_identity(synthesized):
-    (rule,) = synthesized.resources("AWS::IoT::TopicRule").values()
-    payload = rule["Properties"]["TopicRulePayload"]
+    payload = _device_messages_rule(synthesized)["Properties"]["TopicRulePayload"]
 
     assert payload["Sql"] == RULE_SQL
     assert payload["AwsIotSqlVersion"] == "2016-03-23"
@@ -38,8 +57,7 @@ def test_topic_rule_selects_raw_payload_with_broker_identity(synthesized):
 
 
 def test_topic_rule_sends_to_ingest_queue_and_failures_to_error_queue(synthesized):
-    (rule,) = synthesized.resources("AWS::IoT::TopicRule").values()
-    payload = rule["Properties"]["TopicRulePayload"]
+    payload = _device_messages_rule(synthesized)["Properties"]["TopicRulePayload"]
 
     (action,) = payload["Actions"]
     assert action["Sqs"]["QueueUrl"] == {"Ref": _queue_id(synthesized, "pulse-dev-ingest")}
@@ -54,7 +72,7 @@ def test_iot_role_may_only_send_to_the_two_queues(synthesized):
     (policy,) = [
         p
         for p in synthesized.resources("AWS::IAM::Policy").values()
-        if "IotRuleRole" in p["Properties"]["Roles"][0]["Ref"]
+        if p["Properties"]["Roles"][0]["Ref"].startswith("ConnectIotRuleRole")
     ]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
 

@@ -13,7 +13,7 @@ from pulse_cdk.config import StageConfig
 
 pytestmark = pytest.mark.cdk
 
-PULSE_FUNCTIONS = {"ingest", "http_ingest", "migrate", "maintenance", "api", "subscriptions"}
+PULSE_FUNCTIONS = {"ingest", "http_ingest", "migrate", "maintenance", "api", "subscriptions", "twin"}
 
 
 def _pulse_functions(synthesized):
@@ -62,6 +62,7 @@ def test_function_environment_names_its_service_and_stage(synthesized, name):
         ("maintenance", "owner"),
         ("api", "pulse_app"),
         ("subscriptions", "pulse_operator"),
+        ("twin", "pulse_app"),
     ],
 )
 def test_database_functions_get_the_secret_arn_and_their_role(synthesized, name, db_role):

@@ -1,4 +1,5 @@
-"""TwinConstruct on its own stack (Ops, packaging, Stream and Twin): rule, grants, schedule, cdk-nag."""
+"""TwinConstruct on its own stack (Ops, packaging, Stream and Twin): rules, grants, schedules, cdk-nag;
+and in the whole stack: the twin plane wired in, the API's iot:Publish scope."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.stream import StreamConstruct
-from pulse_cdk.twin import COMMAND_ACK_RULE_SQL, TWIN_RULE_SQL, TwinConstruct
+from pulse_cdk.twin import COMMAND_ACK_RULE_SQL, PRESENCE_RULE_SQL, TWIN_RULE_SQL, TwinConstruct
 from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
 
 
@@ -83,12 +84,47 @@ def test_command_acks_reach_the_same_function(twin_stack):
         {"TopicRulePayload": Match.object_like({"Sql": COMMAND_ACK_RULE_SQL})},
     )
     assert (
-        len(template.find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "iot.amazonaws.com"}})) == 2
+        len(template.find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "iot.amazonaws.com"}})) == 3
     )
 
 
-@pytest.mark.parametrize("task", ["find_unconverged", "expire_commands"])
-def test_convergence_check_and_command_expiry_run_every_minute(twin_stack, task):
+def test_presence_events_reach_the_function_unencoded_with_arrival_time(twin_stack):
+    template, _ = twin_stack
+    assert PRESENCE_RULE_SQL == "SELECT *, timestamp() AS received_at FROM '$aws/events/presence/+/+'"
+    template.has_resource_properties(
+        "AWS::IoT::TopicRule",
+        {
+            "RuleName": "pulse_dev_device_presence",
+            "TopicRulePayload": Match.object_like(
+                {
+                    "Sql": PRESENCE_RULE_SQL,
+                    "Actions": [{"Lambda": {"FunctionArn": Match.any_value()}}],
+                    "ErrorAction": {"Sqs": Match.object_like({"UseBase64": False})},
+                }
+            ),
+        },
+    )
+
+
+def test_only_this_rule_invokes_the_function_from_iot(twin_stack):
+    template, _ = twin_stack
+    rules = template.find_resources("AWS::IoT::TopicRule")
+    permissions = template.find_resources("AWS::Lambda::Permission", {"Properties": {"Principal": "iot.amazonaws.com"}})
+
+    assert {p["Properties"]["SourceArn"]["Fn::GetAtt"][0] for p in permissions.values()} == set(rules)
+    assert all("SourceAccount" in p["Properties"] for p in permissions.values())
+
+
+def test_rule_errors_are_alarmed(twin_stack):
+    template, _ = twin_stack
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmName": "pulse-dev-twin-iot-errors-depth", "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold"},
+    )
+
+
+@pytest.mark.parametrize("task", ["find_unconverged", "expire_commands", "sweep_connectivity"])
+def test_convergence_check_command_expiry_and_connectivity_sweep_run_every_minute(twin_stack, task):
     template, _ = twin_stack
     template.has_resource_properties(
         "AWS::Scheduler::Schedule",
