@@ -50,6 +50,9 @@ IOT_THING_ACTIONS = (
 )
 IOT_CERTIFICATE_ACTIONS = ("iot:UpdateCertificate", "iot:DescribeCertificate", "iot:AttachPolicy")
 IOT_UNSCOPED_ACTIONS = ("iot:CreateKeysAndCertificate", "iot:DescribeEndpoint")
+# What the API publishes to devices through iot-data (pulse.twin.portal, pulse.commands.service):
+# portal twin changes as deltas and commands, never device-side topics such as telemetry or acks.
+DEVICE_PUBLISH_TOPICS = ("tenant/*/device/*/twin/delta", "tenant/*/device/*/commands")
 # pulse.platform.aws.cognito.CognitoUserDirectory
 COGNITO_ADMIN_ACTIONS = (
     "cognito-idp:ListUsersInGroup",
@@ -74,7 +77,8 @@ class ApiConstruct(Construct):
 
     The IoT data endpoint is not known at synth time: ``PULSE_IOT_ENDPOINT`` stays empty and the
     function looks it up once per container (``iot:DescribeEndpoint``, ``iot:Data-ATS``), see
-    ``IotDeviceIdentities.endpoint``.
+    ``IotDeviceIdentities.endpoint`` and ``pulse.twin.publishing.default_publisher``, through which
+    it publishes portal twin deltas and commands (``iot:Publish`` on those two topic kinds only).
     """
 
     def __init__(
@@ -94,6 +98,7 @@ class ApiConstruct(Construct):
         self._device_policy_name = device_policy_name
         self.function = self._build_function(stream)
         self._grant_provisioning(self.function)
+        self._grant_device_publishing(self.function)
         self._grant_user_management()
         self.api = self._build_api()
         self.access_log_group = self._build_access_log_group()
@@ -167,6 +172,22 @@ class ApiConstruct(Construct):
             "iot:CreateKeysAndCertificate and iot:DescribeEndpoint support no resource-level "
             "permissions (the certificate does not exist yet; the endpoint is per account).",
         )
+
+    def _grant_device_publishing(self, function: PulseFunction) -> None:
+        """iot:Publish on the twin delta and commands topics; the data endpoint comes from the
+        unscoped iot:DescribeEndpoint above (``pulse.twin.publishing.default_publisher``)."""
+        function.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["iot:Publish"], resources=[self._arn("topic", topic) for topic in DEVICE_PUBLISH_TOPICS]
+            )
+        )
+        for topic in DEVICE_PUBLISH_TOPICS:
+            acknowledge_wildcard(
+                default_policy(function.role),
+                f"Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/{topic}",
+                "Portal twin changes and commands go to the device named in the request, known only "
+                "at run time; tenant and device are wildcards, the topic kind is fixed.",
+            )
 
     def _grant_user_management(self) -> None:
         self._identity.user_pool.grant(self.function.role, *COGNITO_ADMIN_ACTIONS)

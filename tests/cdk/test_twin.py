@@ -141,3 +141,33 @@ def test_cdk_nag_has_no_unacknowledged_finding(twin_stack):
         for c in v.get("violatingConstructs", [])
     ]
     assert violations == []
+
+
+def _api_publish_topics(synthesized) -> set[str]:
+    (role,) = [
+        f["Properties"]["Role"]["Fn::GetAtt"][0]
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "pulse-dev-api"
+    ]
+    return {
+        synthesized.render(resource)
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "iot:Publish" in statement["Action"]
+        for resource in (statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]])
+    }
+
+
+def test_api_may_publish_only_twin_deltas_and_commands(synthesized):
+    arn = "arn:${AWS::Partition}:iot:${AWS::Region}:${AWS::AccountId}:topic/tenant/*/device/*/"
+
+    assert _api_publish_topics(synthesized) == {arn + "twin/delta", arn + "commands"}
+
+
+def test_stack_wires_the_twin_plane(synthesized):
+    functions = {f["Properties"].get("FunctionName") for f in synthesized.resources("AWS::Lambda::Function").values()}
+    rules = {r["Properties"]["RuleName"] for r in synthesized.resources("AWS::IoT::TopicRule").values()}
+
+    assert "pulse-dev-twin" in functions
+    assert {"pulse_dev_twin_requests", "pulse_dev_command_acks", "pulse_dev_device_presence"} <= rules
