@@ -1,0 +1,187 @@
+"""Rules plane: the scheduled evaluator, the events bus and the outbox publisher that feeds it."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_scheduler as scheduler
+from aws_cdk import aws_scheduler_targets as scheduler_targets
+from constructs import Construct
+
+from pulse_cdk.function import FunctionDefaults, PulseFunction
+from pulse_cdk.nag import acknowledge_wildcard, default_policy
+from pulse_cdk.stream import StreamConstruct
+
+SCHEDULE_RATE = Duration.minutes(1)
+EVALUATE_INPUT = {"task": "evaluate"}
+OUTBOX_INPUT = {"task": "publish"}
+BUS_ENVIRONMENT = "PULSE_EVENT_BUS_NAME"  # Settings.event_bus_name
+# EMF metrics (namespace Pulse, dimension service) the alarms and the dashboard read.
+EVALUATION_LAG_METRIC = "EvaluationLagSeconds"  # evaluator: how far behind its clock the oldest due timer ran
+EVALUATION_LAG_THRESHOLD_S = 180
+EVALUATOR_METRICS = ("RulesEvaluated", "AlertTransitions")
+OUTBOX_METRICS = ("OutboxPublished", "OutboxFailed")
+OUTBOX_PENDING_METRIC = "OutboxPending"
+OUTBOX_PENDING_THRESHOLD = 1000
+
+
+class RulesConstruct(Construct):
+    """EventBridge bus ``pulse-<stage>``, the ``evaluator`` and ``outbox`` functions and their schedules.
+
+    Every minute EventBridge Scheduler runs the evaluator with ``{"task": "evaluate"}`` (absence,
+    ``for`` promotion, windows and schedules of every tenant's rules, as ``pulse_ingest``) and the
+    outbox publisher, which moves committed ``events_outbox`` rows (Alert* events) onto the bus and
+    sweeps what a publish-after-commit missed. Functions that publish right after their own commit
+    get the bus name and ``events:PutEvents`` on this bus only, through ``grant_publish``.
+
+    Alarms: errors of both functions (``PulseFunction``), evaluation lag over
+    ``EVALUATION_LAG_THRESHOLD_S`` for three minutes, and an outbox backlog.
+    """
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, defaults: FunctionDefaults, stream: StreamConstruct
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self._defaults = defaults
+        self._config = defaults.config
+        self.bus = self._build_bus()
+        self.evaluator = self._build_function(
+            stream, "Evaluator", "evaluator", "Scheduled rule evaluation: absence, for-duration, windows, schedules"
+        )
+        self.outbox = self._build_function(
+            stream, "Outbox", "outbox", "Moves committed outbox events (Alert*) onto the Pulse event bus"
+        )
+        self.grant_publish(self.outbox)
+        self.grant_publish(self.evaluator)
+        self.evaluator_schedule = self._build_schedule(
+            stream.scheduler_role, self.evaluator, "EvaluatorSchedule", "rules-evaluate", EVALUATE_INPUT
+        )
+        self.outbox_schedule = self._build_schedule(
+            stream.scheduler_role, self.outbox, "OutboxSchedule", "outbox-publish", OUTBOX_INPUT
+        )
+        self.lag_alarm = self._build_lag_alarm()
+        self.outbox_backlog_alarm = self._build_outbox_backlog_alarm()
+        self._build_dashboard()
+
+    def grant_publish(self, function: PulseFunction) -> None:
+        """Let ``function`` put events on the Pulse bus (and tell it the bus name)."""
+        function.function.add_environment(BUS_ENVIRONMENT, self.bus.event_bus_name)
+        self.bus.grant_put_events_to(function.function)
+
+    def _metric(self, function: PulseFunction, name: str, statistic: str) -> cloudwatch.Metric:
+        return cloudwatch.Metric(
+            namespace="Pulse",
+            metric_name=name,
+            dimensions_map={"service": function.service_name},
+            statistic=statistic,
+            period=Duration.minutes(1),
+        )
+
+    def _build_bus(self) -> events.EventBus:
+        return events.EventBus(
+            self,
+            "Bus",
+            event_bus_name=f"pulse-{self._config.stage}",
+            description="Pulse domain events (AlertOpened, AlertResolved, ...) from the transactional outbox",
+        )
+
+    def _build_function(self, stream: StreamConstruct, construct_id: str, name: str, description: str) -> PulseFunction:
+        function = PulseFunction(
+            self,
+            construct_id,
+            name=name,
+            defaults=self._defaults,
+            description=description,
+            memory_size=1024 if name == "evaluator" else 256,
+            timeout=Duration.seconds(55),  # inside the one-minute schedule: runs do not overlap
+            environment=stream.database_environment("pulse_ingest"),
+        )
+        stream.grant_database_read(function)
+        return function
+
+    def _build_schedule(
+        self, role: iam.Role, function: PulseFunction, construct_id: str, name: str, payload: dict[str, str]
+    ) -> scheduler.Schedule:
+        schedule = scheduler.Schedule(
+            self,
+            construct_id,
+            schedule_name=self._config.name(name),
+            description=f"Runs the {function.name} function with {payload}",
+            schedule=scheduler.ScheduleExpression.rate(SCHEDULE_RATE),
+            target=scheduler_targets.LambdaInvoke(
+                function.function,
+                input=scheduler.ScheduleTargetInput.from_object(payload),
+                # Both runs pick up whatever is due or pending; a missed minute is caught up by the next.
+                retry_attempts=0,
+                max_event_age=Duration.minutes(1),
+                role=role,
+            ),
+        )
+        function_id = Stack.of(self).get_logical_id(cast(CfnElement, function.function.node.default_child))
+        acknowledge_wildcard(
+            default_policy(role),
+            f"Resource::<{function_id}.Arn>:*",
+            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
+            "only spans qualifiers of this one function.",
+        )
+        return schedule
+
+    def _build_lag_alarm(self) -> cloudwatch.Alarm:
+        alarm = self._metric(self.evaluator, EVALUATION_LAG_METRIC, "Maximum").create_alarm(
+            self,
+            "EvaluationLagAlarm",
+            alarm_name=self._config.name("rules-evaluation-lag"),
+            alarm_description=(
+                f"The scheduled evaluator ran timers more than {EVALUATION_LAG_THRESHOLD_S} s after they were due "
+                "for 3 minutes: absence and for-duration alerts open late. Check its duration and errors."
+            ),
+            threshold=EVALUATION_LAG_THRESHOLD_S,
+            evaluation_periods=3,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return self._defaults.ops.add_alarm(alarm)
+
+    def _build_outbox_backlog_alarm(self) -> cloudwatch.Alarm:
+        alarm = self._metric(self.outbox, OUTBOX_PENDING_METRIC, "Maximum").create_alarm(
+            self,
+            "OutboxBacklogAlarm",
+            alarm_name=self._config.name("outbox-backlog"),
+            alarm_description=(
+                f"More than {OUTBOX_PENDING_THRESHOLD} events waited in the outbox for 5 minutes: alert "
+                "notifications are delayed. Check the outbox function's errors and the bus."
+            ),
+            threshold=OUTBOX_PENDING_THRESHOLD,
+            evaluation_periods=5,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return self._defaults.ops.add_alarm(alarm)
+
+    def _build_dashboard(self) -> None:
+        minute = Duration.minutes(1)
+        evaluator, outbox = self.evaluator.function, self.outbox.function
+        self._defaults.ops.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Rule evaluation",
+                left=[self._metric(self.evaluator, name, "Sum") for name in EVALUATOR_METRICS],
+                right=[self._metric(self.evaluator, EVALUATION_LAG_METRIC, "Maximum")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Evaluator function",
+                left=[evaluator.metric_errors(period=minute), outbox.metric_errors(period=minute)],
+                right=[evaluator.metric_duration(period=minute, statistic="Maximum")],
+                width=8,
+            ),
+            cloudwatch.GraphWidget(
+                title="Events outbox",
+                left=[self._metric(self.outbox, name, "Sum") for name in OUTBOX_METRICS],
+                right=[self._metric(self.outbox, OUTBOX_PENDING_METRIC, "Maximum")],
+                width=8,
+            ),
+        )

@@ -1,0 +1,133 @@
+"""RulesConstruct on its own stack (Ops, packaging, Stream and Rules): bus, schedules, grants, alarms, cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from pulse_cdk.application import project_context
+from pulse_cdk.config import StageConfig
+from pulse_cdk.function import FunctionDefaults
+from pulse_cdk.ops import OpsConstruct
+from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.rules import EVALUATION_LAG_METRIC, EVALUATION_LAG_THRESHOLD_S, RulesConstruct
+from pulse_cdk.stream import StreamConstruct
+from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+
+pytestmark = pytest.mark.cdk
+
+
+@pytest.fixture(scope="module")
+def rules_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    outdir = tmp_path_factory.mktemp("rules-cdk.out")
+    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
+    config = StageConfig.from_context(app.node, REPO_ROOT)
+    stack = Stack(app, "RulesTest", env=Environment())
+    ops = OpsConstruct(stack, "Ops", config=config)
+    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
+    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+    RulesConstruct(stack, "Rules", defaults=defaults, stream=stream)
+    ops.add_alarm_overview()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    assembly = app.synth()
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    return Template.from_stack(stack), report
+
+
+def _function(template: Template, name: str) -> tuple[str, dict[str, Any]]:
+    [(logical_id, resource)] = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": f"pulse-dev-{name}"}}
+    ).items()
+    return logical_id, resource["Properties"]
+
+
+def _statements_of(template: Template, function_props: dict[str, Any]) -> list[dict[str, Any]]:
+    role = function_props["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_bus_is_named_after_the_stage(rules_stack):
+    template, _ = rules_stack
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": "pulse-dev"})
+
+
+@pytest.mark.parametrize(("name", "task"), [("evaluator", "evaluate"), ("outbox", "publish")])
+def test_evaluator_and_outbox_publisher_run_every_minute_with_an_explicit_task(rules_stack, name, task):
+    template, _ = rules_stack
+    logical_id, _ = _function(template, name)
+    template.has_resource_properties(
+        "AWS::Scheduler::Schedule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "Target": Match.object_like(
+                {
+                    "Arn": {"Fn::GetAtt": [logical_id, "Arn"]},
+                    "Input": f'{{"task":"{task}"}}',
+                    "RetryPolicy": Match.any_value(),
+                }
+            ),
+        },
+    )
+
+
+@pytest.mark.parametrize("name", ["evaluator", "outbox"])
+def test_functions_connect_as_pulse_ingest_and_may_put_events_on_the_pulse_bus_only(rules_stack, name):
+    template, _ = rules_stack
+    _, props = _function(template, name)
+    env = props["Environment"]["Variables"]
+    assert env["PULSE_DB_ROLE"] == "pulse_ingest"
+    [bus_id] = template.find_resources("AWS::Events::EventBus")
+    assert env["PULSE_EVENT_BUS_NAME"] == {"Ref": bus_id}
+    [put] = [s for s in _statements_of(template, props) if s["Action"] == "events:PutEvents"]
+    assert put["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert props["Timeout"] < 60
+
+
+def test_evaluation_lag_and_outbox_backlog_page_operators(rules_stack):
+    template, _ = rules_stack
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "AlarmName": "pulse-dev-rules-evaluation-lag",
+            "MetricName": EVALUATION_LAG_METRIC,
+            "Namespace": "Pulse",
+            "Dimensions": [{"Name": "service", "Value": "pulse-evaluator"}],
+            "Threshold": EVALUATION_LAG_THRESHOLD_S,
+            "AlarmActions": [Match.any_value()],
+            "OKActions": [Match.any_value()],
+        },
+    )
+    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": "pulse-dev-outbox-backlog"})
+    for name in ("evaluator", "outbox"):
+        template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": f"pulse-dev-{name}-errors"})
+
+
+def test_dashboard_shows_evaluation_and_the_outbox(rules_stack):
+    template, _ = rules_stack
+    [dashboard] = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for title in ("Rule evaluation", "Evaluator function", "Events outbox"):
+        assert title in body
+    assert EVALUATION_LAG_METRIC in body
+
+
+def test_cdk_nag_has_no_unacknowledged_finding(rules_stack):
+    _, report = rules_stack
+    violations = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        for v in plugin.get("violations", [])
+        for c in v.get("violatingConstructs", [])
+    ]
+    assert violations == []
