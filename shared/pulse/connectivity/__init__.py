@@ -1,0 +1,1 @@
+"""Connectivity: ONLINE / STALE / OFFLINE from last-seen, heartbeat interval and IoT Core presence."""
