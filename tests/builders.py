@@ -342,3 +342,27 @@ class RecordingPublisher:
         batch = list(messages)
         self.sent.extend(batch)
         return len(batch)
+
+
+def lifecycle_event(
+    client_id: str,
+    event_type: str = "connected",
+    *,
+    at: datetime | None = None,
+    session: str = "s-1",
+    reason: str | None = None,
+    version: int = 1,
+) -> dict[str, Any]:
+    """An IoT Core presence event as the rule ``SELECT * FROM '$aws/events/presence/+/+'`` delivers it."""
+    event: dict[str, Any] = {
+        "clientId": client_id,
+        "timestamp": int((at or datetime.now(UTC)).timestamp() * 1000),
+        "eventType": event_type,
+        "sessionIdentifier": session,
+        "principalIdentifier": "a1b2c3d4e5",
+        "versionNumber": version,
+    }
+    if event_type == "disconnected":
+        event["clientInitiatedDisconnect"] = reason == "CLIENT_INITIATED_DISCONNECT"
+        event["disconnectReason"] = reason or "CONNECTION_LOST"
+    return event

@@ -1,8 +1,11 @@
-"""Twin Lambda: device twin/update, twin/get and command acks from IoT rules; two scheduled checks.
+"""Twin Lambda: device twin/update, twin/get, command acks and presence from IoT rules; scheduled checks.
 
 Rule event: ``{"payload_b64", "topic", "client_id", "principal", "received_at"}`` -> replies published
-through iot-data. Schedule inputs ``{"task": "find_unconverged"}`` -> ``TwinNotConverged`` events and
-``{"task": "expire_commands"}`` -> open commands past their TTL end ``expired`` (``CommandExpired``).
+through iot-data. IoT Core lifecycle event (``{"clientId", "eventType": "connected"|"disconnected",
+"timestamp", ...}`` from ``$aws/events/presence/+/+``) -> the device's presence and connectivity history.
+Schedule inputs ``{"task": "find_unconverged"}`` -> ``TwinNotConverged`` events,
+``{"task": "expire_commands"}`` -> open commands past their TTL end ``expired`` (``CommandExpired``) and
+``{"task": "sweep_connectivity"}`` -> every device's ONLINE / STALE / OFFLINE, history where it changed.
 """
 
 from datetime import UTC, datetime
@@ -12,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from pulse import runtime
 from pulse.commands.service import expire_due
+from pulse.connectivity.service import is_lifecycle_event, record_presence, sweep_connectivity
 from pulse.observability import logger, metrics, tracer
 from pulse.settings import get_settings
 from pulse.twin.device_inbound import handle_rule_event
@@ -27,6 +31,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"raised": len(find_unconverged(runtime.database()))}
     if event.get("task") == "expire_commands":
         return {"expired": len(expire_due(runtime.database(), datetime.now(UTC)))}
+    if event.get("task") == "sweep_connectivity":
+        return {"changed": sweep_connectivity(runtime.database(), datetime.now(UTC))}
+    if is_lifecycle_event(event):
+        return {"presence": record_presence(runtime.database(), event).value}
     publisher = default_publisher(get_settings().iot_endpoint)
     replies = handle_rule_event(runtime.database(), event, publisher, request_id=context.aws_request_id)
     return {"replies": [r.kind for r in replies]}

@@ -1,0 +1,19 @@
+"""Alerts: the lifecycle of what the rules raise, user actions, silences, maintenance windows.
+
+The evaluator paths call ``apply_transitions`` inside their own transaction; every alert change
+writes its timeline entry and its outbox event (``pulse.outbox``) in that same transaction.
+"""
+
+from pulse.alerts.models import Alert, AlertChange, AlertDetail, AlertState, EventType, fingerprint
+from pulse.alerts.transitions import AlertPolicy, apply_transitions
+
+__all__ = [
+    "Alert",
+    "AlertChange",
+    "AlertDetail",
+    "AlertPolicy",
+    "AlertState",
+    "EventType",
+    "apply_transitions",
+    "fingerprint",
+]
