@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     credential_grace_s: int = Field(default=86_400, ge=0, description="old certificate stays active after rotation")
     activation_code_ttl_s: int = Field(default=7 * 86_400, ge=60)
 
+    # Alerts and the events outbox (ARCHITECTURE §3): the bus Alert* events go to, flap suppression.
+    event_bus_name: str = Field(default="pulse", description="EventBridge bus the outbox publisher puts events on")
+    event_source: str = Field(default="pulse.alerts", description="the Source of every event Pulse puts on the bus")
+    alert_min_open_s: int = Field(default=60, ge=0, le=3600, description="a resolve sooner after opening is deferred")
+    alert_reopen_window_s: int = Field(
+        default=300, ge=0, le=86_400, description="an open this soon after a resolve reopens the same alert"
+    )
+    outbox_max_events_per_run: int = Field(default=1000, ge=10, description="rows one publisher run moves at most")
+
     @model_validator(mode="after")
     def _retention_covers_buffering(self) -> Settings:
         if self.max_message_age_s > self.telemetry_retention_days * 86_400:
