@@ -15,7 +15,20 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from pulse.api import problems
 from pulse.api.deps import TENANT_HEADER, ApiServices
-from pulse.api.routers import activation, audit, commands, connectivity, devices, sites, telemetry, tenants, twin, users
+from pulse.api.routers import (
+    activation,
+    alerts,
+    audit,
+    commands,
+    connectivity,
+    devices,
+    silences,
+    sites,
+    telemetry,
+    tenants,
+    twin,
+    users,
+)
 from pulse.identity.users import UserDirectory
 from pulse.registry.identities import DeviceIdentities
 from pulse.settings import Settings, get_settings
@@ -91,7 +104,8 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     )
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (tenants, sites, devices, telemetry, twin, commands, connectivity, users, audit, activation):
+    modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, alerts, silences, users, audit)
+    for module in (*modules, activation):
         api.include_router(module.router)
     app.include_router(api)
     return app
