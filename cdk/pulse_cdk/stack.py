@@ -14,6 +14,7 @@ from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
 from pulse_cdk.twin import TwinConstruct
 
@@ -23,7 +24,8 @@ class PulseStack(Stack):
 
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
-    Identity (the user pool the API's authorizer trusts), Api.
+    Identity (the user pool the API's authorizer trusts), Api, Rules (its bus is granted to the
+    functions that publish alert events right after their commit: ingest and the API).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -47,6 +49,9 @@ class PulseStack(Stack):
             identity=self.identity,
             device_policy_name=self.connect.device_policy_name,
         )
+        self.rules = RulesConstruct(self, "Rules", defaults=defaults, stream=self.stream)
+        for publisher in (self.connect.ingest, self.connect.http_ingest.function, self.api.function):
+            self.rules.grant_publish(publisher)
         self.ops.add_alarm_overview()
 
         self._build_outputs()
@@ -63,6 +68,7 @@ class PulseStack(Stack):
             "UserPoolClientId": self.identity.portal_client.user_pool_client_id,
             "HostedUiDomain": self.identity.hosted_ui_url,
             "ApiUrl": self.api.url,
+            "EventBusName": self.rules.bus.event_bus_name,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

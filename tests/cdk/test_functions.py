@@ -13,7 +13,17 @@ from pulse_cdk.config import StageConfig
 
 pytestmark = pytest.mark.cdk
 
-PULSE_FUNCTIONS = {"ingest", "http_ingest", "migrate", "maintenance", "api", "subscriptions", "twin"}
+PULSE_FUNCTIONS = {
+    "ingest",
+    "http_ingest",
+    "migrate",
+    "maintenance",
+    "api",
+    "subscriptions",
+    "twin",
+    "evaluator",
+    "outbox",
+}
 
 
 def _pulse_functions(synthesized):
@@ -63,6 +73,8 @@ def test_function_environment_names_its_service_and_stage(synthesized, name):
         ("api", "pulse_app"),
         ("subscriptions", "pulse_operator"),
         ("twin", "pulse_app"),
+        ("evaluator", "pulse_ingest"),
+        ("outbox", "pulse_ingest"),
     ],
 )
 def test_database_functions_get_the_secret_arn_and_their_role(synthesized, name, db_role):

@@ -131,3 +131,23 @@ def test_cdk_nag_has_no_unacknowledged_finding(rules_stack):
         for c in v.get("violatingConstructs", [])
     ]
     assert violations == []
+
+
+def test_stack_wires_the_rules_plane_and_lets_after_commit_publishers_reach_the_bus(synthesized):
+    functions = {
+        props["FunctionName"]: props
+        for props in (f["Properties"] for f in synthesized.resources("AWS::Lambda::Function").values())
+        if "FunctionName" in props
+    }
+    [bus_id] = synthesized.resources("AWS::Events::EventBus")
+    for name in ("evaluator", "outbox", "ingest", "http-ingest", "api"):
+        assert functions[f"pulse-dev-{name}"]["Environment"]["Variables"]["PULSE_EVENT_BUS_NAME"] == {"Ref": bus_id}
+    put_events_roles = {
+        role["Ref"]
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "events:PutEvents"
+        for role in policy["Properties"]["Roles"]
+    }
+    assert len(put_events_roles) == 5
+    assert "EventBusName" in synthesized.template_json["Outputs"]
