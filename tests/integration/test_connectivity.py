@@ -90,10 +90,17 @@ def test_a_disconnect_in_the_same_millisecond_as_its_connect_wins(twin_lambda, s
 
 
 def test_a_redelivered_event_is_stored_once(twin_lambda, sql):
-    event = lifecycle_event("acme--dev-1", "connected")
+    event = {**lifecycle_event("acme--dev-1", "connected"), "received_at": 1_700_000_000_000}
     assert twin_lambda(event) == {"presence": "applied"}
     assert twin_lambda(event) == {"presence": "duplicate"}
     assert [row[0] for row in history(sql)] == ["connected", "status"]
+    detail = sql.execute("SELECT detail FROM device_connectivity_events WHERE kind = 'connected'").fetchone()[0]
+    assert detail == {
+        "client_id": "acme--dev-1",
+        "version": 1,
+        "principal": "a1b2c3d4e5",
+        "received_at": "2023-11-14T22:13:20+00:00",
+    }
 
 
 def test_unknown_clients_and_malformed_events_are_ignored_without_rows(twin_lambda, sql):

@@ -28,6 +28,7 @@ class LifecycleEvent(BaseModel):
     disconnect_reason: str | None = Field(default=None, alias="disconnectReason", max_length=128)
     version: int = Field(default=0, alias="versionNumber")
     client_initiated_disconnect: bool | None = Field(default=None, alias="clientInitiatedDisconnect")
+    received_at: int | None = Field(default=None, description="the rule's timestamp(): when the rule ran, epoch ms")
 
     @property
     def at(self) -> datetime:
@@ -47,6 +48,8 @@ class LifecycleEvent(BaseModel):
             found["principal"] = self.principal
         if self.client_initiated_disconnect is not None:
             found["client_initiated"] = self.client_initiated_disconnect
+        if self.received_at is not None:
+            found["received_at"] = datetime.fromtimestamp(self.received_at / 1000, UTC).isoformat()
         return found
 
 
