@@ -39,13 +39,13 @@ def put(
     return int(row[0])
 
 
-def claim(conn: psycopg.Connection, limit: int) -> list[OutboxRow]:
-    """The oldest unpublished rows of every tenant, locked until the caller's transaction ends;
-    rows another publisher holds are skipped, so two publishers never send the same row at once."""
+def claim(conn: psycopg.Connection, limit: int, *, after_id: int = 0) -> list[OutboxRow]:
+    """The oldest unpublished rows (ids above ``after_id``) of every tenant, locked until the caller's
+    transaction ends; rows another publisher holds are skipped, so two never send a row at once."""
     rows = conn.execute(
         """SELECT id, tenant_id, event_type, correlation_id, occurred_at, detail, attempts FROM events_outbox
-           WHERE published_at IS NULL ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
-        (limit,),
+           WHERE published_at IS NULL AND id > %s ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+        (after_id, limit),
     ).fetchall()
     return [OutboxRow(*row) for row in rows]
 
