@@ -18,15 +18,16 @@ from pulse_cdk.stream import StreamConstruct
 
 SCHEDULE_RATE = Duration.minutes(1)
 EVALUATE_INPUT = {"task": "evaluate"}
-OUTBOX_INPUT = {"task": "publish"}
+OUTBOX_INPUT = {"task": "sweep"}
 BUS_ENVIRONMENT = "PULSE_EVENT_BUS_NAME"  # Settings.event_bus_name
+OUTBOX_FUNCTION_ENVIRONMENT = "PULSE_OUTBOX_FUNCTION_NAME"  # Settings.outbox_function_name
 # EMF metrics (namespace Pulse, dimension service) the alarms and the dashboard read.
 EVALUATION_LAG_METRIC = "EvaluationLagSeconds"  # evaluator: how far behind its clock the oldest due timer ran
 EVALUATION_LAG_THRESHOLD_S = 180
 EVALUATOR_METRICS = ("RulesEvaluated", "AlertTransitions")
-OUTBOX_METRICS = ("OutboxPublished", "OutboxFailed")
-OUTBOX_PENDING_METRIC = "OutboxPending"
-OUTBOX_PENDING_THRESHOLD = 1000
+OUTBOX_METRICS = ("OutboxPublished", "OutboxPublishFailed")
+OUTBOX_FAILED_METRIC = "OutboxPublishFailed"
+OUTBOX_FAILING_MINUTES = 5
 
 
 class RulesConstruct(Construct):
@@ -34,12 +35,14 @@ class RulesConstruct(Construct):
 
     Every minute EventBridge Scheduler runs the evaluator with ``{"task": "evaluate"}`` (absence,
     ``for`` promotion, windows and schedules of every tenant's rules, as ``pulse_ingest``) and the
-    outbox publisher, which moves committed ``events_outbox`` rows (Alert* events) onto the bus and
-    sweeps what a publish-after-commit missed. Functions that publish right after their own commit
-    get the bus name and ``events:PutEvents`` on this bus only, through ``grant_publish``.
+    outbox function with ``{"task": "sweep"}`` (alert time sweeps, then every pending
+    ``events_outbox`` row onto the bus). Only the outbox function may put events on the bus.
+    Functions that commit outbox rows invoke it right after their commit (asynchronously), so an
+    event leaves in well under a second; ``grant_publish`` gives them its name and the invoke
+    permission, nothing more.
 
     Alarms: errors of both functions (``PulseFunction``), evaluation lag over
-    ``EVALUATION_LAG_THRESHOLD_S`` for three minutes, and an outbox backlog.
+    ``EVALUATION_LAG_THRESHOLD_S`` for three minutes, and events the bus keeps rejecting.
     """
 
     def __init__(
@@ -55,7 +58,8 @@ class RulesConstruct(Construct):
         self.outbox = self._build_function(
             stream, "Outbox", "outbox", "Moves committed outbox events (Alert*) onto the Pulse event bus"
         )
-        self.grant_publish(self.outbox)
+        self.outbox.function.add_environment(BUS_ENVIRONMENT, self.bus.event_bus_name)
+        self.bus.grant_put_events_to(self.outbox.function)
         self.grant_publish(self.evaluator)
         self.evaluator_schedule = self._build_schedule(
             stream.scheduler_role, self.evaluator, "EvaluatorSchedule", "rules-evaluate", EVALUATE_INPUT
@@ -64,13 +68,17 @@ class RulesConstruct(Construct):
             stream.scheduler_role, self.outbox, "OutboxSchedule", "outbox-publish", OUTBOX_INPUT
         )
         self.lag_alarm = self._build_lag_alarm()
-        self.outbox_backlog_alarm = self._build_outbox_backlog_alarm()
+        self.outbox_failing_alarm = self._build_outbox_failing_alarm()
         self._build_dashboard()
 
     def grant_publish(self, function: PulseFunction) -> None:
-        """Let ``function`` put events on the Pulse bus (and tell it the bus name)."""
-        function.function.add_environment(BUS_ENVIRONMENT, self.bus.event_bus_name)
-        self.bus.grant_put_events_to(function.function)
+        """Let ``function`` start the outbox function after a commit that wrote outbox rows."""
+        function.function.add_environment(OUTBOX_FUNCTION_ENVIRONMENT, self.outbox.function.function_name)
+        # The unqualified ARN only: grant_invoke would add "<arn>:*" (every version and alias), a
+        # wildcard each caller's policy would have to acknowledge for nothing it uses.
+        function.role.add_to_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.outbox.function.function_arn])
+        )
 
     def _metric(self, function: PulseFunction, name: str, statistic: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(
@@ -146,17 +154,17 @@ class RulesConstruct(Construct):
         )
         return self._defaults.ops.add_alarm(alarm)
 
-    def _build_outbox_backlog_alarm(self) -> cloudwatch.Alarm:
-        alarm = self._metric(self.outbox, OUTBOX_PENDING_METRIC, "Maximum").create_alarm(
+    def _build_outbox_failing_alarm(self) -> cloudwatch.Alarm:
+        alarm = self._metric(self.outbox, OUTBOX_FAILED_METRIC, "Sum").create_alarm(
             self,
-            "OutboxBacklogAlarm",
-            alarm_name=self._config.name("outbox-backlog"),
+            "OutboxFailingAlarm",
+            alarm_name=self._config.name("outbox-publish-failing"),
             alarm_description=(
-                f"More than {OUTBOX_PENDING_THRESHOLD} events waited in the outbox for 5 minutes: alert "
-                "notifications are delayed. Check the outbox function's errors and the bus."
+                f"EventBridge rejected outbox events in each of the last {OUTBOX_FAILING_MINUTES} minutes: "
+                "alert notifications are delayed. The rows keep their last error (events_outbox.last_error)."
             ),
-            threshold=OUTBOX_PENDING_THRESHOLD,
-            evaluation_periods=5,
+            threshold=0,
+            evaluation_periods=OUTBOX_FAILING_MINUTES,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
@@ -181,7 +189,7 @@ class RulesConstruct(Construct):
             cloudwatch.GraphWidget(
                 title="Events outbox",
                 left=[self._metric(self.outbox, name, "Sum") for name in OUTBOX_METRICS],
-                right=[self._metric(self.outbox, OUTBOX_PENDING_METRIC, "Maximum")],
+                right=[outbox.metric_duration(period=minute, statistic="Maximum")],
                 width=8,
             ),
         )

@@ -24,8 +24,8 @@ class PulseStack(Stack):
 
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
-    Identity (the user pool the API's authorizer trusts), Api, Rules (its bus is granted to the
-    functions that publish alert events right after their commit: ingest and the API).
+    Identity (the user pool the API's authorizer trusts), Api, Rules (functions that commit alert
+    events, ingest and the API, may start its outbox publisher right after their commit).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:

@@ -62,7 +62,7 @@ def test_the_bus_is_named_after_the_stage(rules_stack):
     template.has_resource_properties("AWS::Events::EventBus", {"Name": "pulse-dev"})
 
 
-@pytest.mark.parametrize(("name", "task"), [("evaluator", "evaluate"), ("outbox", "publish")])
+@pytest.mark.parametrize(("name", "task"), [("evaluator", "evaluate"), ("outbox", "sweep")])
 def test_evaluator_and_outbox_publisher_run_every_minute_with_an_explicit_task(rules_stack, name, task):
     template, _ = rules_stack
     logical_id, _ = _function(template, name)
@@ -82,16 +82,26 @@ def test_evaluator_and_outbox_publisher_run_every_minute_with_an_explicit_task(r
 
 
 @pytest.mark.parametrize("name", ["evaluator", "outbox"])
-def test_functions_connect_as_pulse_ingest_and_may_put_events_on_the_pulse_bus_only(rules_stack, name):
+def test_functions_connect_as_pulse_ingest_and_finish_inside_their_minute(rules_stack, name):
     template, _ = rules_stack
     _, props = _function(template, name)
-    env = props["Environment"]["Variables"]
-    assert env["PULSE_DB_ROLE"] == "pulse_ingest"
-    [bus_id] = template.find_resources("AWS::Events::EventBus")
-    assert env["PULSE_EVENT_BUS_NAME"] == {"Ref": bus_id}
-    [put] = [s for s in _statements_of(template, props) if s["Action"] == "events:PutEvents"]
-    assert put["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert props["Environment"]["Variables"]["PULSE_DB_ROLE"] == "pulse_ingest"
     assert props["Timeout"] < 60
+
+
+def test_only_the_outbox_function_puts_events_and_only_on_the_pulse_bus(rules_stack):
+    template, _ = rules_stack
+    [bus_id] = template.find_resources("AWS::Events::EventBus")
+    outbox_id, outbox = _function(template, "outbox")
+    _, evaluator = _function(template, "evaluator")
+    assert outbox["Environment"]["Variables"]["PULSE_EVENT_BUS_NAME"] == {"Ref": bus_id}
+    [put] = [s for s in _statements_of(template, outbox) if s["Action"] == "events:PutEvents"]
+    assert put["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]}
+    assert not [s for s in _statements_of(template, evaluator) if s["Action"] == "events:PutEvents"]
+    # the evaluator starts the outbox function after committing alert events
+    assert evaluator["Environment"]["Variables"]["PULSE_OUTBOX_FUNCTION_NAME"] == {"Ref": outbox_id}
+    [invoke] = [s for s in _statements_of(template, evaluator) if s["Action"] == "lambda:InvokeFunction"]
+    assert invoke["Resource"] == {"Fn::GetAtt": [outbox_id, "Arn"]}
 
 
 def test_evaluation_lag_and_outbox_backlog_page_operators(rules_stack):
@@ -108,7 +118,10 @@ def test_evaluation_lag_and_outbox_backlog_page_operators(rules_stack):
             "OKActions": [Match.any_value()],
         },
     )
-    template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": "pulse-dev-outbox-backlog"})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmName": "pulse-dev-outbox-publish-failing", "MetricName": "OutboxPublishFailed", "Threshold": 0},
+    )
     for name in ("evaluator", "outbox"):
         template.has_resource_properties("AWS::CloudWatch::Alarm", {"AlarmName": f"pulse-dev-{name}-errors"})
 
@@ -133,15 +146,20 @@ def test_cdk_nag_has_no_unacknowledged_finding(rules_stack):
     assert violations == []
 
 
-def test_stack_wires_the_rules_plane_and_lets_after_commit_publishers_reach_the_bus(synthesized):
+def test_stack_wires_the_rules_plane_and_lets_outbox_writers_start_the_publisher(synthesized):
     functions = {
         props["FunctionName"]: props
         for props in (f["Properties"] for f in synthesized.resources("AWS::Lambda::Function").values())
         if "FunctionName" in props
     }
-    [bus_id] = synthesized.resources("AWS::Events::EventBus")
-    for name in ("evaluator", "outbox", "ingest", "http-ingest", "api"):
-        assert functions[f"pulse-dev-{name}"]["Environment"]["Variables"]["PULSE_EVENT_BUS_NAME"] == {"Ref": bus_id}
+    [(outbox_id, _)] = [
+        (logical_id, f)
+        for logical_id, f in synthesized.resources("AWS::Lambda::Function").items()
+        if f["Properties"].get("FunctionName") == "pulse-dev-outbox"
+    ]
+    for name in ("evaluator", "ingest", "http-ingest", "api"):
+        env = functions[f"pulse-dev-{name}"]["Environment"]["Variables"]
+        assert env["PULSE_OUTBOX_FUNCTION_NAME"] == {"Ref": outbox_id}
     put_events_roles = {
         role["Ref"]
         for policy in synthesized.resources("AWS::IAM::Policy").values()
@@ -149,5 +167,5 @@ def test_stack_wires_the_rules_plane_and_lets_after_commit_publishers_reach_the_
         if statement["Action"] == "events:PutEvents"
         for role in policy["Properties"]["Roles"]
     }
-    assert len(put_events_roles) == 5
+    assert len(put_events_roles) == 1
     assert "EventBusName" in synthesized.template_json["Outputs"]
