@@ -49,7 +49,9 @@ def ingest_sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
                 received_at=now,
             )
     try:
-        result = ingest_messages(runtime.database(), messages, settings, now, runtime.partition_cache(), refused)
+        result = ingest_messages(
+            runtime.database(), messages, settings, now, runtime.partition_cache(), refused, runtime.rule_cache()
+        )
     except DatabaseUnavailable as exc:
         logger.error("batch not stored; SQS will redeliver it", extra={"error": exc.detail, "count": len(records)})
         metrics.add_metric(name="IngestBatchFailed", unit=MetricUnit.Count, value=1)
@@ -93,6 +95,8 @@ def ingest_http(tenant_id: str, device_id: str, body: bytes, token: str | None) 
         InboundMessage(message_id=str(i), topic=topic, payload=payload, source="http", received_at=now, token=token)
         for i, payload in enumerate(_http_payloads(body, settings.max_payload_bytes))
     ]
-    result = ingest_messages(runtime.database(), messages, settings, now, runtime.partition_cache())
+    result = ingest_messages(
+        runtime.database(), messages, settings, now, runtime.partition_cache(), rules=runtime.rule_cache()
+    )
     _publish_metrics(result)
     return result

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from pulse.db import Database
 from pulse.errors import ConfigurationError
+from pulse.rules.cache import RuleCache
 from pulse.settings import Settings, get_settings
 from pulse.stream.writer import PartitionCache
 
@@ -35,8 +36,13 @@ def partition_cache() -> PartitionCache:
     return PartitionCache()
 
 
+@lru_cache(maxsize=1)
+def rule_cache() -> RuleCache:
+    return RuleCache()
+
+
 def reset() -> None:
     if database.cache_info().currsize:
         database().close()
-    for cached in (database, partition_cache, get_settings):
+    for cached in (database, partition_cache, rule_cache, get_settings):
         cached.cache_clear()

@@ -29,6 +29,8 @@ from pulse.connect.store import (
 )
 from pulse.connect.topics import TELEMETRY_KINDS, Topic, TopicError, TopicKind, parse_topic
 from pulse.db import Database
+from pulse.rules.cache import RuleCache
+from pulse.rules.streaming import evaluate_ingested
 from pulse.settings import Settings
 from pulse.stream import writer
 from pulse.stream.writer import PartitionCache, StoredMessage
@@ -129,11 +131,14 @@ def ingest_messages(
     now: datetime,
     partitions: PartitionCache,
     refused: dict[str, Rejection] | None = None,
+    rules: RuleCache | None = None,
 ) -> IngestResult:
     """Runs a batch through the pipeline; raises DatabaseUnavailable when nothing could be stored.
 
     ``refused`` holds records the transport already found unusable (keyed by message id); they are
-    quarantined in the same transaction.
+    quarantined in the same transaction. With ``rules`` (entry points pass the process's cache),
+    the accepted samples are evaluated against the tenants' rules in the same transaction, so an
+    alert commits with the telemetry that raised it.
     """
     rejections: dict[str, Rejection] = dict(refused or {})
     candidates: list[_Candidate] = []
@@ -145,7 +150,7 @@ def ingest_messages(
             candidates.append(checked)
     try:
         with db.transaction() as conn:
-            written = _admit_and_store(conn, candidates, rejections, settings, now, partitions, db.bypasses_rls)
+            written = _admit_and_store(conn, candidates, rejections, settings, now, partitions, db.bypasses_rls, rules)
             record_rejections(conn, list(rejections.values()), settings.quarantine_excerpt_bytes)
     except Exception:
         partitions.forget()  # partitions made in a rolled-back transaction do not exist
@@ -178,6 +183,7 @@ def _admit_and_store(
     now: datetime,
     partitions: PartitionCache,
     direct_copy: bool,
+    rules: RuleCache | None,
 ) -> _Written:
     """Authenticates, deduplicates, rate-limits and writes; refusals are added to ``rejections``."""
     written = _Written()
@@ -230,4 +236,6 @@ def _admit_and_store(
         sent={k: sent[k] for k in {(c.topic.tenant_id, c.topic.device_id) for c in fresh}},
         latest=writer.fold_latest(stored, previous),
     )
+    if stored and rules is not None:
+        evaluate_ingested(conn, stored, previous, rules, now)
     return written

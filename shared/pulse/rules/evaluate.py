@@ -76,7 +76,8 @@ def _start(rule: Rule, state: RuleState | None, now: datetime, plan: _Plan) -> R
         return initial_state(rule)
     if state.rule_id != rule.id:
         raise RuleEvaluationError(f"state of rule {state.rule_id!r} given for rule {rule.id!r}")
-    fresh = state.model_copy(deep=True)
+    # a JSON round trip: the state is JSON by design, and this is ~4x faster than a deep copy
+    fresh = RuleState.model_validate_json(state.model_dump_json())
     fresh.rule_version = rule.version
     known = set(plan.keys.values())
     fresh.nodes = {key: node for key, node in fresh.nodes.items() if key in known}
