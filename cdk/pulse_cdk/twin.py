@@ -62,8 +62,11 @@ class TwinConstruct(Construct):
          "received_at": <ms since epoch>}   # other fields AWS adds pass through unchanged
 
     ``eventType`` tells it apart from the device rules (``payload_b64``) and the schedules
-    (``task``). Events may arrive late, twice or out of order; ``versionNumber`` orders the events
-    of one client id.
+    (``task``). Events may arrive late, twice or out of order: a disconnect carries the
+    ``versionNumber`` of the connect it ends and a later connection of the same client id a higher
+    one, so (``versionNumber``, connected before disconnected) orders them. ministack 1.5.33
+    publishes these events and runs rules on them as AWS does (measured: connect, clean disconnect,
+    dropped socket -> ``CONNECTION_LOST``), so the local stack needs no stand-in.
     """
 
     def __init__(
