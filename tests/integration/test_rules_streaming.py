@@ -81,9 +81,8 @@ def test_rules_see_catalog_names_through_the_device_models_mapping(fleet, ingest
     sql.execute("UPDATE devices SET model = 'th-f' WHERE id = 'dev-2'")
     with tenant_transaction(fleet, "acme") as conn:
         put_catalog_metric(conn, "acme", CatalogMetric(name="temp_c", unit="degC"), ACTOR)
-        put_mapping(
-            conn, "acme", MetricMapping(model="th-f", source="t_f", metric="temp_c", multiplier=5 / 9, offset=-160 / 9), ACTOR
-        )
+        fahrenheit = MetricMapping(model="th-f", source="t_f", metric="temp_c", multiplier=5 / 9, offset=-160 / 9)
+        put_mapping(conn, "acme", fahrenheit, ACTOR)
     add_rule(fleet, "acme", {"kind": "threshold", "metric": "temp_c", "op": ">", "value": 30})
     cache = RuleCache()
     ingest(ingest_db, "acme", "dev-2", [(at(0), {"t_f": 80.0})], cache)  # 26.7 degC

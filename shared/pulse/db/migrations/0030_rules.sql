@@ -105,7 +105,8 @@ GRANT SELECT, DELETE ON rule_state TO pulse_app;  -- a deleted rule's state goes
 -- The evaluators (ingest, scheduled) keep the state of every tenant's rules.
 CREATE POLICY ingest_write ON rule_state FOR INSERT TO pulse_ingest WITH CHECK (true);
 CREATE POLICY ingest_update ON rule_state FOR UPDATE TO pulse_ingest USING (true) WITH CHECK (true);
-GRANT INSERT, UPDATE ON rule_state TO pulse_ingest;
+CREATE POLICY ingest_delete ON rule_state FOR DELETE TO pulse_ingest USING (true);  -- device left the scope
+GRANT INSERT, UPDATE, DELETE ON rule_state TO pulse_ingest;
 
 -- The scheduled evaluator records when it last started states for every device in a rule's scope.
 CREATE POLICY ingest_sync ON rules FOR UPDATE TO pulse_ingest USING (true) WITH CHECK (true);
