@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pulse.alerts.transitions import AlertPolicy
 from pulse.db import Database, tenant_transaction
 from pulse.errors import RequestInvalid
 from pulse.rules import Rule
@@ -145,9 +146,50 @@ def test_alert_list_is_capped_but_counts_cover_everything(fleet, app_db):
     flapping = [(at(m), "temp", 90.0 if m % 2 == 0 else 10.0) for m in range(20)]
     store_points(fleet, "acme", "pump-1", flapping)
     r = rule({"kind": "threshold", "metric": "temp", "op": ">", "value": 80})
-    result = run(app_db, r, 0, 30, limits=BacktestLimits(max_alerts=3))
+    no_flap_policy = AlertPolicy(min_open=timedelta(0), reopen_window=timedelta(0))
+    result = run(app_db, r, 0, 30, limits=BacktestLimits(max_alerts=3), policy=no_flap_policy)
     assert len(result.alerts) == 3 and result.alerts_truncated
     assert result.opened == 10 and result.per_device[0].opened == 10
+
+
+HOT = {"kind": "threshold", "metric": "temp", "op": ">", "value": 80}
+
+
+def test_flapping_follows_the_live_alert_policy(fleet, app_db):
+    # open 0, clear 0.5 (deferred to 1), open 0.75 (repeat), clear 3, open 5 (reopens: within 5 min), clear 20
+    series = [(0, 90), (0.5, 10), (0.75, 90), (3, 10), (5, 90), (20, 10)]
+    store_points(fleet, "acme", "pump-1", [(at(m), "temp", float(v)) for m, v in series])
+    policy = AlertPolicy(min_open=timedelta(minutes=1), reopen_window=timedelta(minutes=5))
+    [alert] = run(app_db, rule(HOT), 0, 30, device_ids=["pump-1"], policy=policy).alerts
+    assert (alert.opened_at, alert.resolved_at, alert.fired, alert.reopened) == (at(0), at(20), 3, 1)
+    # a resolve inside min_open with nothing after it settles when it falls due
+    store_points(fleet, "acme", "pump-2", [(at(0), "temp", 90.0), (at(0.25), "temp", 10.0)])
+    [short] = run(app_db, rule(HOT), 0, 30, device_ids=["pump-2"], policy=policy).alerts
+    assert (short.resolved_at, short.resolve_reason) == (at(1), "deferred")
+
+
+def test_openings_during_maintenance_raise_nothing(fleet, app_db):
+    store_points(fleet, "acme", "pump-1", [(at(m), "temp", float(v)) for m, v in [(0, 90), (10, 10), (20, 90)]])
+    fleet.execute(
+        """INSERT INTO maintenance_windows (tenant_id, id, device_id, starts_at, ends_at, created_by, created_at)
+           VALUES ('acme', 'mw-1', 'pump-1', %s, %s, 'ops', %s)""",
+        (at(-5), at(5), at(-5)),
+    )
+    result = run(app_db, rule(HOT), 0, 30, device_ids=["pump-1"])
+    assert [(a.opened_at, a.resolved_at) for a in result.alerts] == [(at(20), None)]
+    assert result.per_device[0].suppressed == 1
+
+
+def test_metrics_are_normalized_with_the_models_mappings(fleet, app_db):
+    fleet.execute("UPDATE devices SET model = 'tf-100' WHERE id = 'pump-3'")
+    fleet.execute("INSERT INTO metric_catalog (tenant_id, name, unit) VALUES ('acme', 'temp', 'degC')")
+    fleet.execute(
+        """INSERT INTO metric_mappings (tenant_id, model, source, metric, multiplier, "offset")
+           VALUES ('acme', 'tf-100', 't_f', 'temp', 0.5555555555555556, -17.77777777777778)"""
+    )
+    store_points(fleet, "acme", "pump-3", [(at(0), "t_f", 150.0), (at(1), "t_f", 212.0)])  # 65.6 degC, 100 degC
+    [alert] = run(app_db, rule(HOT), 0, 5, device_ids=["pump-3"]).alerts
+    assert alert.opened_at == at(1) and "temp > 80 (= 100)" in alert.opened_because
 
 
 def test_replay_groups_rows_of_one_instant_across_cursor_pages(fleet, app_db):

@@ -24,13 +24,20 @@ from itertools import islice
 import psycopg
 from pydantic import BaseModel
 
+from pulse.alerts.suppression_store import maintenance_covering
+from pulse.alerts.transitions import AlertPolicy
 from pulse.errors import PulseError, RequestInvalid
+from pulse.identity.scope import TenantScope
+from pulse.rules.backtest_alerts import BacktestAlert, DeviceAlerts, device_alerts
 from pulse.rules.backtest_store import ScopedDevice, scoped_devices
 from pulse.rules.conditions import read_metrics, walk
 from pulse.rules.evaluate import evaluate
 from pulse.rules.model import Absence, Rule
-from pulse.rules.signals import Explanation, Opened, Sample, Transition
+from pulse.rules.normalize import MetricMapping, ModelMappings, normalize_metrics
+from pulse.rules.signals import Sample, Transition
 from pulse.rules.state import RuleState
+from pulse.rules.store import fetch_mappings
+from pulse.settings import get_settings
 from pulse.stream.replay import replay
 
 CHUNK_SAMPLES = 1000
@@ -51,22 +58,12 @@ class BacktestLimits:
     max_alerts: int = 1000  # alerts listed; counts and the histogram always cover all of them
 
 
-class BacktestAlert(BaseModel):
-    """An alert the rule would have opened; ``resolved_at`` null: still open at the end of the range."""
-
-    device_id: str
-    opened_at: datetime
-    resolved_at: datetime | None
-    resolve_reason: str | None
-    opened_because: str
-    resolved_because: str | None
-
-
 class DeviceBacktest(BaseModel):
     device_id: str
     samples: int
     opened: int
     resolved: int
+    suppressed: int  # openings swallowed by a maintenance window
 
 
 class DayBacktest(BaseModel):
@@ -92,17 +89,6 @@ class BacktestResult(BaseModel):
     per_day: list[DayBacktest]
 
 
-def describe(explanation: Explanation) -> str:
-    """One line for a whole explanation tree: ``for 5m, true since ... [temp_c > 30 (= 31.5)]``."""
-    text = explanation.summary
-    observed = explanation.observed
-    if observed is not None:
-        text += f" (= {observed:g})" if isinstance(observed, float) else f" (= {observed})"
-    if explanation.children:
-        text += " [" + "; ".join(describe(child) for child in explanation.children) + "]"
-    return text
-
-
 def validate_range(start: datetime, end: datetime, limits: BacktestLimits) -> None:
     if start.tzinfo is None or end.tzinfo is None:
         raise RequestInvalid("start: start and end must carry a time zone (RFC 3339 with an offset)")
@@ -120,9 +106,8 @@ def _needs_messages(rule: Rule) -> bool:
     return any(isinstance(node, Absence) and node.metric is None for root in roots for node in walk(root))
 
 
-def _metrics(rule: Rule) -> list[str]:
-    names = read_metrics(rule.condition) | (read_metrics(rule.clear) if rule.clear is not None else set())
-    return sorted(names)
+def _metrics(rule: Rule) -> set[str]:
+    return read_metrics(rule.condition) | (read_metrics(rule.clear) if rule.clear is not None else set())
 
 
 class _Budget:
@@ -138,67 +123,80 @@ class _Budget:
             )
 
 
-def _chunks(samples: Iterator[Sample], size: int) -> Iterator[list[Sample]]:
-    while chunk := list(islice(samples, size)):
-        yield chunk
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """One backtest's fixed inputs: the rule, the range, the model mappings, the alert policy."""
 
+    conn: psycopg.Connection
+    rule: Rule
+    start: datetime
+    end: datetime
+    mappings: dict[str, ModelMappings]
+    policy: AlertPolicy
+    budget: _Budget
 
-def _device_transitions(
-    conn: psycopg.Connection, rule: Rule, device: ScopedDevice, start: datetime, end: datetime, budget: _Budget
-) -> tuple[list[Transition], int]:
-    counted = 0
-
-    def samples() -> Iterator[Sample]:
-        nonlocal counted
+    def samples(self, device: ScopedDevice) -> Iterator[Sample]:
+        """The device's stored messages under catalog names, as the live evaluator receives them."""
+        mappings = self.mappings.get(device.model, {})
+        wanted = _metrics(self.rule)
+        raw = wanted | {source for source, mapping in mappings.items() if mapping.metric in wanted}
         stream = replay(
-            conn,
-            rule.scope.tenant_id,
+            self.conn,
+            self.rule.scope.tenant_id,
             device.device_id,
-            _metrics(rule),
-            start=start,
-            end=end,
-            messages=_needs_messages(rule),
+            sorted(raw),
+            start=self.start,
+            end=self.end,
+            messages=_needs_messages(self.rule),
         )
         for message in stream:
-            budget.spend(message.rows)
-            counted += 1
-            yield Sample(message.ts, message.metrics)
+            self.budget.spend(message.rows)
+            yield Sample(message.ts, normalize_metrics(message.metrics, mappings))
 
-    state: RuleState | None = None
-    transitions: list[Transition] = []
-    for chunk in _chunks(samples(), CHUNK_SAMPLES):
-        # `now` is the chunk's newest sample, as on the ingest path: timers due after it wait.
-        state, found = evaluate(rule, state, chunk, chunk[-1].ts, device.context)
-        transitions += found
-    if state is not None:
-        state, found = evaluate(rule, state, (), end, device.context)
-        transitions += found
-    return transitions, counted
+    def transitions(self, device: ScopedDevice) -> tuple[list[Transition], int]:
+        state: RuleState | None = None
+        transitions: list[Transition] = []
+        counted = 0
+        samples = self.samples(device)
+        while chunk := list(islice(samples, CHUNK_SAMPLES)):
+            counted += len(chunk)
+            # `now` is the chunk's newest sample, as on the ingest path: timers due after it wait.
+            state, found = evaluate(self.rule, state, chunk, chunk[-1].ts, device.context)
+            transitions += found
+        if state is not None:
+            state, found = evaluate(self.rule, state, (), self.end, device.context)
+            transitions += found
+        return transitions, counted
 
+    def device(self, device: ScopedDevice) -> tuple[DeviceAlerts, int]:
+        transitions, samples = self.transitions(device)
 
-def _alerts(device_id: str, transitions: Sequence[Transition]) -> list[BacktestAlert]:
-    alerts: list[BacktestAlert] = []
-    for transition in transitions:
-        if isinstance(transition, Opened):
-            alerts.append(
-                BacktestAlert(
-                    device_id=device_id,
-                    opened_at=transition.at,
-                    resolved_at=None,
-                    resolve_reason=None,
-                    opened_because=describe(transition.explanation),
-                    resolved_because=None,
-                )
+        def in_maintenance(at: datetime) -> bool:
+            covering = maintenance_covering(
+                self.conn, self.rule.scope.tenant_id, at, device_id=device.device_id, site_id=device.site_id
             )
-        elif alerts and alerts[-1].resolved_at is None:
-            alerts[-1].resolved_at = transition.at
-            alerts[-1].resolve_reason = transition.reason
-            alerts[-1].resolved_because = describe(transition.explanation)
-    return alerts
+            return covering is not None
+
+        found = device_alerts(
+            device.device_id,
+            transitions,
+            latch=self.rule.latch,
+            policy=self.policy,
+            in_maintenance=in_maintenance,
+            end=self.end,
+        )
+        return found, samples
 
 
 def _utc_day(at: datetime) -> date:
     return at.astimezone(UTC).date()
+
+
+def _mappings_by_model(conn: psycopg.Connection, tenant_id: str) -> dict[str, ModelMappings]:
+    by_model: dict[str, dict[str, MetricMapping]] = {}
+    for mapping in fetch_mappings(conn, [tenant_id])[tenant_id]:
+        by_model.setdefault(mapping.model, {})[mapping.source] = mapping
+    return dict(by_model)
 
 
 def backtest(
@@ -209,10 +207,12 @@ def backtest(
     end: datetime,
     device_ids: Sequence[str] = (),
     limits: BacktestLimits | None = None,
+    policy: AlertPolicy | None = None,
 ) -> BacktestResult:
     """Replay [start, end) of the devices ``rule.scope`` matches (narrowed to ``device_ids``) through it.
 
-    ``conn`` is a transaction of ``rule.scope.tenant_id``; it is only read.
+    ``conn`` is a transaction of ``rule.scope.tenant_id``; it is only read. ``policy`` is the alert
+    policy of the live path (flap suppression, reopen window), from the settings when not given.
     """
     limits = limits or BacktestLimits()
     validate_range(start, end, limits)
@@ -226,19 +226,27 @@ def backtest(
     missing = sorted(set(only) - {device.device_id for device in devices})
     if missing:
         raise RequestInvalid(f"device_ids: {missing[0]!r} is not a device in the rule's scope")
-    budget = _Budget(limits.max_points)
+    run = _Run(
+        conn,
+        rule,
+        start,
+        end,
+        _mappings_by_model(conn, rule.scope.tenant_id),
+        policy or AlertPolicy.from_settings(get_settings()),
+        _Budget(limits.max_points),
+    )
     alerts: list[BacktestAlert] = []
     per_device: list[DeviceBacktest] = []
     for device in devices:
-        transitions, samples = _device_transitions(conn, rule, device, start, end, budget)
-        found = _alerts(device.device_id, transitions)
-        alerts += found
+        found, samples = run.device(device)
+        alerts += found.alerts
         per_device.append(
             DeviceBacktest(
                 device_id=device.device_id,
                 samples=samples,
-                opened=len(found),
-                resolved=sum(alert.resolved_at is not None for alert in found),
+                opened=len(found.alerts),
+                resolved=sum(alert.resolved_at is not None for alert in found.alerts),
+                suppressed=found.suppressed,
             )
         )
     opened = Counter(_utc_day(alert.opened_at) for alert in alerts)
@@ -250,7 +258,7 @@ def backtest(
         start=start,
         end=end,
         devices=len(devices),
-        points=budget.used,
+        points=run.budget.used,
         opened=len(alerts),
         resolved=sum(resolved.values()),
         alerts=alerts[: limits.max_alerts],
@@ -258,3 +266,23 @@ def backtest(
         per_device=per_device,
         per_day=[DayBacktest(day=day, opened=opened[day], resolved=resolved[day]) for day in sorted(opened | resolved)],
     )
+
+
+def backtest_read_only(
+    scope: TenantScope,
+    rule: Rule,
+    *,
+    start: datetime,
+    end: datetime,
+    device_ids: Sequence[str] = (),
+    policy: AlertPolicy | None = None,
+    limits: BacktestLimits | None = None,
+) -> BacktestResult:
+    """``backtest`` in a read-only transaction of the scope's tenant: it cannot write, whatever it calls."""
+    if rule.scope.tenant_id != scope.tenant_id:
+        raise RequestInvalid(
+            f"rule.scope.tenant_id: a backtest of tenant {scope.tenant_id!r} reads only its own devices"
+        )
+    with scope.transaction() as conn:
+        conn.execute("SET TRANSACTION READ ONLY")
+        return backtest(conn, rule, start=start, end=end, device_ids=device_ids, limits=limits, policy=policy)

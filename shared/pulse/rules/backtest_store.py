@@ -1,5 +1,6 @@
 """The backtest's reads of the registry: the devices a rule's scope matches and what the evaluator
-knows about each (attributes, twin, site time zone). Read-only; run inside ``tenant_transaction``."""
+knows about each (model, attributes, twin, site and its time zone). Read-only; run inside
+``tenant_transaction``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from pulse.rules.model import Scope
 from pulse.rules.signals import EvaluationContext
 
 _SCOPED_DEVICES = """
-SELECT d.id, d.attributes, s.timezone, t.document -> 'state' -> 'reported', t.document -> 'state' -> 'desired'
+SELECT d.id, d.model, d.site_id, d.attributes, s.timezone,
+       t.document -> 'state' -> 'reported', t.document -> 'state' -> 'desired'
 FROM devices d
 LEFT JOIN sites s ON s.tenant_id = d.tenant_id AND s.id = d.site_id
 LEFT JOIN device_twins t ON t.tenant_id = d.tenant_id AND t.device_id = d.id
@@ -32,6 +34,8 @@ LIMIT %(limit)s
 @dataclass(frozen=True, slots=True)
 class ScopedDevice:
     device_id: str
+    model: str
+    site_id: str | None
     context: EvaluationContext
 
 
@@ -61,6 +65,8 @@ def scoped_devices(
     return [
         ScopedDevice(
             device_id=device_id,
+            model=model,
+            site_id=site_id,
             context=EvaluationContext(
                 attributes=_document(attributes),
                 reported=_document(reported),
@@ -68,5 +74,5 @@ def scoped_devices(
                 timezone=timezone,
             ),
         )
-        for device_id, attributes, timezone, reported, desired in rows
+        for device_id, model, site_id, attributes, timezone, reported, desired in rows
     ]
