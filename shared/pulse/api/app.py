@@ -22,6 +22,7 @@ from pulse.api.routers import (
     commands,
     connectivity,
     devices,
+    rules,
     silences,
     sites,
     telemetry,
@@ -104,7 +105,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     )
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, alerts, silences, users, audit)
+    modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     for module in (*modules, activation):
         api.include_router(module.router)
     app.include_router(api)
