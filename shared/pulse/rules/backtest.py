@@ -5,7 +5,8 @@ instant by message instant, through the same ``evaluate`` the ingest path calls,
 run to ``end``: absence, ``for`` promotion, windows leaving their span and schedule bounds fire at
 exactly the instants they fire live, because the evaluator steps there whatever the call pattern.
 The replay reads pages from a server-side cursor and hands the evaluator chunks of samples, so a
-long range never sits in memory.
+long range never sits in memory. Messages are normalized with the device model's metric mappings,
+and the transitions become alerts under the live alert policy (``pulse.rules.backtest_alerts``).
 
 Differences from live evaluation, by design: the state starts empty at ``start`` (windows,
 anomaly baselines and absence clocks warm up from the first sample in the range); device attributes,
