@@ -35,6 +35,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"changed": sweep_connectivity(runtime.database(), datetime.now(UTC))}
     if is_lifecycle_event(event):
         return {"presence": record_presence(runtime.database(), event).value}
-    publisher = default_publisher(get_settings().iot_endpoint)
+    settings = get_settings()
+    publisher = default_publisher(settings.iot_endpoint, settings.iot_data_url)
     replies = handle_rule_event(runtime.database(), event, publisher, request_id=context.aws_request_id)
     return {"replies": [r.kind for r in replies]}

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
 
     # Provisioning (IoT Core).
     iot_endpoint: str = ""
+    iot_data_url: str = Field(
+        default="",
+        description="URL twin replies, deltas and commands are published through (iot-data); empty: "
+        "https:// + iot_endpoint or the account's ATS data endpoint. The local launcher sets the emulator's",
+    )
     device_policy_name: str = ""
     iot_root_ca_pem: str = Field(default="", description="PEM of the broker CA (local emulator); AWS: Amazon Root CA 1")
     credential_grace_s: int = Field(default=86_400, ge=0, description="old certificate stays active after rotation")

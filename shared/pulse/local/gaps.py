@@ -41,26 +41,50 @@ def _restore_cors(endpoint: str, template: dict[str, Any]) -> None:
             client.update_api(ApiId=api["ApiId"], CorsConfiguration=apis[api["Name"]])
 
 
+def _function_names(template: dict[str, Any]) -> list[str]:
+    return [
+        name
+        for name in (
+            r["Properties"].get("FunctionName")
+            for r in template.get("Resources", {}).values()
+            if r.get("Type") == "AWS::Lambda::Function"
+        )
+        if isinstance(name, str)
+    ]
+
+
+def _update_environment(
+    endpoint: str, template: dict[str, Any], extra: Callable[[dict[str, str]], dict[str, str]]
+) -> None:
+    """Adds ``extra(variables)`` to each function's environment where it changes something."""
+    client = boto_client("lambda", endpoint)
+    for name in _function_names(template):
+        variables = client.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+        wanted = extra(variables)
+        if any(variables.get(key) != value for key, value in wanted.items()):
+            client.update_function_configuration(FunctionName=name, Environment={"Variables": {**variables, **wanted}})
+
+
 def _local_jwks(endpoint: str, template: dict[str, Any]) -> None:
     """Point the API Lambda's token check at the emulator's JWKS for the stack's user pool."""
-    client = boto_client("lambda", endpoint)
-    for name in [
-        r["Properties"].get("FunctionName")
-        for r in template.get("Resources", {}).values()
-        if r.get("Type") == "AWS::Lambda::Function"
-    ]:
-        if not isinstance(name, str):
-            continue
-        variables = client.get_function_configuration(FunctionName=name).get("Environment", {}).get("Variables", {})
+
+    def jwks(variables: dict[str, str]) -> dict[str, str]:
         issuer = variables.get("PULSE_AUTH_ISSUER", "")
         if not issuer:
-            continue
+            return {}
         pool_id = issuer.rstrip("/").rsplit("/", 1)[-1]
-        wanted = f"{endpoint}/{pool_id}/.well-known/jwks.json"
-        if variables.get("PULSE_AUTH_JWKS_URL") != wanted:
-            client.update_function_configuration(
-                FunctionName=name, Environment={"Variables": {**variables, "PULSE_AUTH_JWKS_URL": wanted}}
-            )
+        return {"PULSE_AUTH_JWKS_URL": f"{endpoint}/{pool_id}/.well-known/jwks.json"}
+
+    _update_environment(endpoint, template, jwks)
+
+
+def _local_iot_data(endpoint: str, template: dict[str, Any]) -> None:
+    """Publish to devices through the emulator's own address (Lambdas run on this machine)."""
+    _update_environment(
+        endpoint,
+        template,
+        lambda variables: {"PULSE_IOT_DATA_URL": endpoint} if any(k.startswith("PULSE_") for k in variables) else {},
+    )
 
 
 GAPS: tuple[Gap, ...] = (
@@ -95,6 +119,15 @@ GAPS: tuple[Gap, ...] = (
         "after each deploy PULSE_AUTH_JWKS_URL of every function with PULSE_AUTH_ISSUER is set to the emulator's "
         "JWKS (the verifier accepts plain http only on loopback)",
         _local_jwks,
+    ),
+    Gap(
+        "iot-data-endpoint",
+        "iot:DescribeEndpoint (iot:Data-ATS) answers <id>-ats.iot.<region>.localhost:<port>, a name that does "
+        "not resolve, on a port that speaks plain HTTP, so iot-data publishes from Lambdas (twin replies, "
+        "portal deltas, commands) never reach a device",
+        "after each deploy PULSE_IOT_DATA_URL of every Pulse function is set to the emulator's address, which "
+        "serves iot-data publish and delivers to subscribed devices",
+        _local_iot_data,
     ),
     Gap(
         "secret-ref",

@@ -17,7 +17,7 @@ router = APIRouter(tags=["commands"])
 
 def _publisher(request: Request, svc: ServicesDep) -> TwinPublisher:
     injected: TwinPublisher | None = getattr(request.app.state, "twin_publisher", None)
-    return injected if injected is not None else default_publisher(svc.settings.iot_endpoint)
+    return injected if injected is not None else default_publisher(svc.settings.iot_endpoint, svc.settings.iot_data_url)
 
 
 @router.post("/devices/{device_id}/commands", status_code=status.HTTP_201_CREATED, responses={404: {}})

@@ -43,7 +43,7 @@ def _revision_view(revision: TwinRevision) -> TwinRevisionView:
 
 def _publisher(request: Request, svc: ServicesDep) -> TwinPublisher:
     injected: TwinPublisher | None = getattr(request.app.state, "twin_publisher", None)
-    return injected if injected is not None else default_publisher(svc.settings.iot_endpoint)
+    return injected if injected is not None else default_publisher(svc.settings.iot_endpoint, svc.settings.iot_data_url)
 
 
 @router.get("/devices/{device_id}/twin", response_model_exclude_none=True)
