@@ -272,6 +272,7 @@ def test_a_device_update_is_accepted_and_a_desired_change_publishes_a_delta(app_
         (b'{"state": {"reported": {"x": 1}}, "if": {"reported.x": 2}, "clientToken": "c2"}', 412),
         (b'{"state": {"reported": {"x": "' + b"y" * 9000 + b'"}}, "clientToken": "c2"}', 413),
         (b'{"state": {"reported": 3}, "clientToken": "c2"}', 400),
+        (b'{"state": {"reported": {"a": {"b": {"c": {"d": {"e": {"f": {"g": 1}}}}}}}}, "clientToken": "c2"}', 400),
         (b"{oops", 400),
     ],
 )
