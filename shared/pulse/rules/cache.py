@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 import psycopg
 
 from pulse.rules import store
+from pulse.rules.conditions import read_metrics, walk
 from pulse.rules.devices import reads_twin
-from pulse.rules.model import Rule
+from pulse.rules.model import Absence, Rule
 from pulse.rules.normalize import MetricMapping
 
 DEFAULT_TTL_S = 15.0
@@ -30,6 +31,8 @@ class TenantRules:
     rules: tuple[Rule, ...] = ()
     twin_rules: frozenset[str] = frozenset()
     mappings: Mapping[str, Mapping[str, MetricMapping]] = field(default_factory=dict)
+    # per rule: the metrics whose arrival it must see (None: it watches every message)
+    triggers: Mapping[str, frozenset[str] | None] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: Iterable[Rule], mappings: Iterable[MetricMapping]) -> TenantRules:
@@ -37,7 +40,20 @@ class TenantRules:
         by_model: dict[str, dict[str, MetricMapping]] = {}
         for mapping in mappings:
             by_model.setdefault(mapping.model, {})[mapping.source] = mapping
-        return cls(rules, frozenset(r.id for r in rules if reads_twin(r)), by_model)
+        twin = frozenset(r.id for r in rules if reads_twin(r))
+        return cls(rules, twin, by_model, {r.id: _triggers(r) for r in rules})
+
+    def reacts_to(self, rule: Rule, metrics: set[str]) -> bool:
+        """Whether a message with ``metrics`` can change ``rule`` beyond running its clock."""
+        wanted = self.triggers.get(rule.id)
+        return wanted is None or not wanted.isdisjoint(metrics)
+
+
+def _triggers(rule: Rule) -> frozenset[str] | None:
+    roots = [rule.condition] if rule.clear is None else [rule.condition, rule.clear]
+    if any(isinstance(node, Absence) and node.metric is None for root in roots for node in walk(root)):
+        return None
+    return frozenset(metric for root in roots for metric in read_metrics(root))
 
 
 NO_RULES = TenantRules()

@@ -219,7 +219,9 @@ def _run_chunk(conn: psycopg.Connection, rules: _Rules, keys: Sequence[StateKey]
                 fired.append(Fired(row.key[0], row.key[2], rule, [Resolved(at, why)]))
             continue
         try:
-            state, transitions = evaluate(rule, row.state, samples.get(row.key, ()), report.until, facts.context())
+            state, transitions = evaluate(
+                rule, row.state, samples.get(row.key, ()), report.until, facts.context(), owned=True
+            )
         except RuleEvaluationError as exc:
             logger.error(
                 "rule evaluation refused", extra={"rule_id": rule.id, "device_id": row.key[2], "error": str(exc)}

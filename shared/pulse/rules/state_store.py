@@ -16,6 +16,9 @@ import psycopg
 from pulse.rules.state import RuleState
 
 StateKey = tuple[str, str, str]  # (tenant_id, rule_id, device_id)
+# How long after a rule change the tick also looks for states of an older version or behind their
+# device's telemetry: far longer than any ingest container's rule cache lives.
+RECENTLY_CHANGED = "1 hour"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,17 +128,22 @@ def delete_states(conn: psycopg.Connection, keys: Sequence[StateKey]) -> None:
 
 
 def due_keys(conn: psycopg.Connection, until: datetime) -> list[StateKey]:
-    """States the tick must run: a timer before ``until``, an older rule version, or telemetry newer
-    than the state's watermark (samples no ingest container evaluated for this rule)."""
+    """States the tick must run: a timer before ``until`` (index scan), and for rules changed within
+    ``RECENTLY_CHANGED``, states of an older version or behind their device's telemetry (samples no
+    ingest container evaluated: its rule cache had not seen the rule yet)."""
     rows = conn.execute(
-        """SELECT s.tenant_id, s.rule_id, s.device_id
-           FROM rule_state s
-           JOIN rules r ON r.tenant_id = s.tenant_id AND r.id = s.rule_id
-           JOIN devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id
-           WHERE r.enabled AND r.deleted_at IS NULL
-             AND (s.next_due < %(until)s OR s.rule_version <> r.current_version
-                  OR (d.last_msg_ts > s.watermark AND s.watermark < %(until)s))
-           ORDER BY 1, 2, 3""",
+        f"""SELECT s.tenant_id, s.rule_id, s.device_id
+            FROM rule_state s
+            JOIN rules r ON r.tenant_id = s.tenant_id AND r.id = s.rule_id
+            WHERE s.next_due < %(until)s AND r.enabled AND r.deleted_at IS NULL
+            UNION
+            SELECT s.tenant_id, s.rule_id, s.device_id
+            FROM rules r
+            JOIN rule_state s ON s.tenant_id = r.tenant_id AND s.rule_id = r.id
+            JOIN devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id
+            WHERE r.enabled AND r.deleted_at IS NULL AND r.updated_at > now() - interval '{RECENTLY_CHANGED}'
+              AND (s.rule_version <> r.current_version
+                   OR (d.last_msg_ts > s.watermark AND s.watermark < %(until)s))""",
         {"until": until},
     ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]

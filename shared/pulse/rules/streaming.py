@@ -8,7 +8,10 @@ when the telemetry that raised it does.
 
 A pair without a state starts from the device's last known message before this batch (its latest
 value of each metric, at its last message time), so a new rule sees a device as it was, not as
-never heard of. A tenant without rules costs one cached lookup per batch.
+never heard of. A rule is evaluated on a message that carries a metric it reads (or on every
+message, when it watches for any message); its timers in between run on the next such message or
+on the scheduled tick, at the same instants either way. A tenant without rules costs one cached
+lookup per batch.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def _run(
     transitions: list[Transition] = []
     if state is None and seed is not None:
         state, transitions = evaluate(rule, None, [seed], seed.ts, context)
-    state, more = evaluate(rule, state, samples, samples[-1].ts, context)
+    state, more = evaluate(rule, state, samples, samples[-1].ts, context, owned=True)
     return state, transitions + more
 
 
@@ -78,16 +81,19 @@ def evaluate_ingested(
         return StreamOutcome()
     with_twin = any(rules[tenant].twin_rules for tenant, _ in by_device)
     devices = load_devices(conn, by_device, with_twin=with_twin)
-    pairs: list[tuple[StateKey, Rule, DeviceFacts]] = [
-        ((key[0], rule.id, key[1]), rule, facts)
-        for key, facts in devices.items()
-        for rule in rules[key[0]].rules
-        if facts.in_scope(rule)
-    ]
+    samples = {dev: _samples(by_device[dev], rules[dev[0]], facts.model) for dev, facts in devices.items()}
+    pairs: list[tuple[StateKey, Rule, DeviceFacts]] = []
+    for dev, facts in devices.items():
+        tenant = rules[dev[0]]
+        names = {name for sample in samples[dev] for name in sample.metrics}
+        pairs += [
+            ((dev[0], rule.id, dev[1]), rule, facts)
+            for rule in tenant.rules
+            if tenant.reacts_to(rule, names) and facts.in_scope(rule)
+        ]
     if not pairs:
         return StreamOutcome()
     states = lock_states(conn, [key for key, _, _ in pairs])
-    samples = {key: _samples(by_device[key], rules[key[0]], facts.model) for key, facts in devices.items()}
     updated: list[tuple[StateKey, RuleState]] = []
     created: list[tuple[StateKey, RuleState]] = []
     fired: dict[StateKey, Fired] = {}
