@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DbRole = Literal["owner", "pulse_app", "pulse_ingest", "pulse_operator"]
@@ -69,6 +70,36 @@ class Settings(BaseSettings):
         default=300, ge=0, le=86_400, description="an open this soon after a resolve reopens the same alert"
     )
     outbox_max_events_per_run: int = Field(default=1000, ge=10, description="rows one publisher run moves at most")
+
+    # Delivery workflow: the state machine a redrive starts (its ARN; set by CDK on the API function).
+    delivery_state_machine_arn: str = Field(default="", description="Step Functions state machine of deliveries")
+
+    # notifications: channel senders, their egress guard, email transport and the sealing of channel secrets.
+    notify_egress_allow_cidrs: tuple[str, ...] = Field(
+        default=(),
+        description="networks senders may reach although not public (e.g. 127.0.0.1/32 for a local receiver)",
+    )
+    notify_email_transport: Literal["ses", "smtp"] = "ses"
+    notify_email_from: str = Field(default="", description="From address of alert mail (a verified SES identity)")
+    notify_ses_configuration_set: str = ""
+    notify_smtp_host: str = "localhost"
+    notify_smtp_port: int = Field(default=587, ge=1, le=65535)
+    notify_smtp_starttls: bool = True
+    notify_smtp_username: str = ""
+    notify_smtp_password: SecretStr | None = None
+    notify_smtp_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    notify_secret_sealer: Literal["local", "kms"] = Field(default="local", description="kms on AWS")
+    notify_local_secret_key: SecretStr | None = Field(
+        default=None, description="urlsafe base64 of 32 random bytes; seals channel secrets on the local target"
+    )
+    notify_kms_key_id: str = Field(default="", description="KMS key (id, ARN or alias) that seals channel secrets")
+
+    @field_validator("notify_egress_allow_cidrs")
+    @classmethod
+    def _egress_networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for cidr in value:
+            ipaddress.ip_network(cidr.strip(), strict=False)  # ValueError names the bad entry
+        return value
 
     @model_validator(mode="after")
     def _retention_covers_buffering(self) -> Settings:

@@ -1,0 +1,1 @@
+"""How a notification looks in each format: email (text + HTML), Slack, Teams, PagerDuty Events v2."""

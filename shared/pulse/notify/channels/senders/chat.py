@@ -1,0 +1,28 @@
+"""Slack and Teams: the rendered payload POSTed to the secret webhook URL through the egress guard."""
+
+from __future__ import annotations
+
+import orjson
+
+from pulse.notify.channels.egress import post_json
+from pulse.notify.channels.message import Notification
+from pulse.notify.channels.models import SlackConfig, SlackSecrets, TeamsConfig, TeamsSecrets
+from pulse.notify.channels.ports import SenderPorts
+from pulse.notify.channels.render.chat import slack_payload, teams_payload
+from pulse.notify.channels.result import SendResult
+
+CHAT_TIMEOUT_S = 10.0
+
+
+def send_slack(
+    config: SlackConfig, secrets: SlackSecrets, notification: Notification, ports: SenderPorts
+) -> SendResult:
+    body = orjson.dumps(slack_payload(notification, mention=config.mention, portal_url=ports.portal_url))
+    return post_json(secrets.webhook_url.get_secret_value(), body, headers={}, timeout_s=CHAT_TIMEOUT_S, ports=ports)
+
+
+def send_teams(
+    config: TeamsConfig, secrets: TeamsSecrets, notification: Notification, ports: SenderPorts
+) -> SendResult:
+    body = orjson.dumps(teams_payload(notification, portal_url=ports.portal_url))
+    return post_json(secrets.webhook_url.get_secret_value(), body, headers={}, timeout_s=CHAT_TIMEOUT_S, ports=ports)
