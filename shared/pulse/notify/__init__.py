@@ -1,0 +1,1 @@
+"""Actions plane: channels, routing, the delivery workflow and its retry policy, dead letters and redrive."""
