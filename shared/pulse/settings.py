@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     notify_smtp_username: str = ""
     notify_smtp_password: SecretStr | None = None
     notify_smtp_timeout_s: float = Field(default=10.0, gt=0, le=60)
-    notify_secret_sealer: Literal["local", "kms"] = Field(default="local", description="kms on AWS")
+    notify_sealing: Literal["local", "kms"] = Field(default="local", description="kms on AWS")
     notify_local_secret_key: SecretStr | None = Field(
         default=None, description="urlsafe base64 of 32 random bytes; seals channel secrets on the local target"
     )
