@@ -165,7 +165,7 @@ def _send(claim: _Claim, sealer: SecretSealer, ports: SenderPorts, now: datetime
     if not claim.events:
         return SendResult("permanent", None, 0.0, "the delivery's notification has no event")
     try:
-        config = CHANNEL_CONFIG.validate_python(channel.config)
+        config = CHANNEL_CONFIG.validate_python({**channel.config, "type": channel.type})
         secrets = channel_secrets(channel, sealer, now)
         notification = notification_for(claim.events, claim.channel_id, claim.event_id)
     except Exception as exc:  # a stored channel that no longer validates or unseals: nothing to retry

@@ -131,16 +131,8 @@ def name_taken(conn: psycopg.Connection, tenant_id: str, name: str, except_id: s
     return row is not None
 
 
-def delete_channel(conn: psycopg.Connection, tenant_id: str, channel_id: str, at: datetime) -> list[str]:
-    """Deletes the channel and takes it out of every route; returns the ids of routes that named it."""
-    rows = conn.execute(
-        """UPDATE notification_routes SET channel_ids = array_remove(channel_ids, %s), version = version + 1,
-                  updated_at = %s
-           WHERE tenant_id = %s AND %s = ANY(channel_ids) RETURNING id""",
-        (channel_id, at, tenant_id, channel_id),
-    ).fetchall()
+def delete_channel(conn: psycopg.Connection, tenant_id: str, channel_id: str) -> None:
     conn.execute("DELETE FROM channels WHERE tenant_id = %s AND id = %s", (tenant_id, channel_id))
-    return [r[0] for r in rows]
 
 
 # --- routes -------------------------------------------------------------------------------------------
