@@ -10,6 +10,7 @@ from constructs import Construct
 from pulse_cdk.api import ApiConstruct
 from pulse_cdk.config import StageConfig
 from pulse_cdk.connect import ConnectConstruct
+from pulse_cdk.delivery import DeliveryConstruct
 from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.ops import OpsConstruct
@@ -25,7 +26,8 @@ class PulseStack(Stack):
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
     Identity (the user pool the API's authorizer trusts), Api, Rules (functions that commit alert
-    events, ingest and the API, may start its outbox publisher right after their commit).
+    events, ingest and the API, may start its outbox publisher right after their commit), Delivery
+    (its rule listens on the Rules bus; the API may start it for a redrive).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -52,6 +54,8 @@ class PulseStack(Stack):
         self.rules = RulesConstruct(self, "Rules", defaults=defaults, stream=self.stream)
         for publisher in (self.connect.ingest, self.connect.http_ingest.function, self.api.function):
             self.rules.grant_publish(publisher)
+        self.delivery = DeliveryConstruct(self, "Delivery", defaults=defaults, stream=self.stream, rules=self.rules)
+        self.delivery.grant_redrive(self.api.function)
         self.ops.add_alarm_overview()
 
         self._build_outputs()
@@ -69,6 +73,7 @@ class PulseStack(Stack):
             "HostedUiDomain": self.identity.hosted_ui_url,
             "ApiUrl": self.api.url,
             "EventBusName": self.rules.bus.event_bus_name,
+            "DeliveryStateMachineArn": self.delivery.state_machine.state_machine_arn,
         }
         for output_id, value in outputs.items():
             CfnOutput(self, output_id, value=value)

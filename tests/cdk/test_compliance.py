@@ -67,6 +67,20 @@ UNSCOPED_ACTIONS = (
     {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
     {"iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"},  # the API's provisioning (own policy)
     {"iot:DescribeEndpoint"},  # the twin function's publisher (own statement)
+    {  # the delivery state machine: execution logs (log deliveries) and X-Ray tracing
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+    },
 )
 
 

@@ -1,0 +1,200 @@
+"""DeliveryConstruct on its own stack (Ops, packaging, Stream, Rules, Delivery): the state machine is
+pulse's definition, the Alert* rule starts it, logging, tracing, alarms, grants, cdk-nag."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk.assertions import Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from pulse.notify import workflow
+from pulse.notify.retry import DELIVERY_RETRY
+from pulse_cdk.application import project_context
+from pulse_cdk.config import StageConfig
+from pulse_cdk.delivery import DeliveryConstruct
+from pulse_cdk.function import FunctionDefaults
+from pulse_cdk.ops import OpsConstruct
+from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.rules import RulesConstruct
+from pulse_cdk.stream import StreamConstruct
+from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+
+pytestmark = pytest.mark.cdk
+
+
+@pytest.fixture(scope="module")
+def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    outdir = tmp_path_factory.mktemp("delivery-cdk.out")
+    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
+    config = StageConfig.from_context(app.node, REPO_ROOT)
+    stack = Stack(app, "DeliveryTest", env=Environment())
+    ops = OpsConstruct(stack, "Ops", config=config)
+    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
+    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+    rules = RulesConstruct(stack, "Rules", defaults=defaults, stream=stream)
+    DeliveryConstruct(stack, "Delivery", defaults=defaults, stream=stream, rules=rules)
+    ops.add_alarm_overview()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    assembly = app.synth()
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    return Template.from_stack(stack), report
+
+
+def _state_machine(template: Template) -> dict[str, Any]:
+    [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
+    return machine["Properties"]
+
+
+def _notify_function(template: Template) -> tuple[str, dict[str, Any]]:
+    [(logical_id, resource)] = template.find_resources(
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": "pulse-dev-notify"}}
+    ).items()
+    return logical_id, resource["Properties"]
+
+
+def _definition(template: Template) -> dict[str, Any]:
+    props = _state_machine(template)
+    body = props.get("DefinitionString") or props["Definition"]
+    return json.loads(body) if isinstance(body, str) else body
+
+
+def test_state_machine_is_standard_and_runs_pulses_definition_verbatim(delivery_stack):
+    template, _ = delivery_stack
+    props = _state_machine(template)
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["StateMachineName"] == "pulse-dev-deliver"
+    assert _definition(template) == workflow.definition()
+
+
+def test_deliver_retry_is_the_retry_policy_and_failures_are_caught_into_dead_letter(delivery_stack):
+    template, _ = delivery_stack
+    states = _definition(template)["States"]["Deliveries"]["ItemProcessor"]["States"]
+    assert states["Deliver"]["Retry"] == [DELIVERY_RETRY.to_asl()]
+    assert DELIVERY_RETRY.to_asl() == {
+        "ErrorEquals": list(DELIVERY_RETRY.errors),
+        "IntervalSeconds": 30,
+        "BackoffRate": 2.0,
+        "MaxAttempts": 4,
+        "MaxDelaySeconds": 7200,
+        "JitterStrategy": "FULL",
+    }
+    assert {"DeliveryRetryable", "Runtime.HandlerError"} <= set(states["Deliver"]["Retry"][0]["ErrorEquals"])
+    assert states["Deliver"]["Catch"] == [
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "DeadLetter"}
+    ]
+    assert states["Outcome"]["Choices"][0] == {
+        "Variable": "$.outcome.status",
+        "StringEquals": "permanent",
+        "Next": "Permanent",
+    }
+    assert states["Permanent"]["Next"] == "DeadLetter"
+
+
+def test_every_task_runs_the_notify_function(delivery_stack):
+    template, _ = delivery_stack
+    notify_id, _ = _notify_function(template)
+    substitutions = _state_machine(template)["DefinitionSubstitutions"]
+    assert substitutions == {key: {"Fn::GetAtt": [notify_id, "Arn"]} for key in workflow.PLACEHOLDERS}
+    statements = [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "lambda:InvokeFunction"
+        and statement["Resource"] == {"Fn::GetAtt": [notify_id, "Arn"]}
+    ]
+    assert statements, "the state machine role may invoke the notify function (unqualified ARN)"
+
+
+def test_notify_runs_as_pulse_ingest_inside_the_deliver_task_timeout(delivery_stack):
+    template, _ = delivery_stack
+    _, props = _notify_function(template)
+    assert props["Environment"]["Variables"]["PULSE_DB_ROLE"] == "pulse_ingest"
+    assert props["Timeout"] < workflow.DELIVER_TIMEOUT_S
+
+
+def test_executions_are_logged_and_traced(delivery_stack):
+    template, _ = delivery_stack
+    props = _state_machine(template)
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert props["LoggingConfiguration"]["Level"] == "ALL"
+    template.has_resource_properties(
+        "AWS::Logs::LogGroup",
+        {"LogGroupName": "/aws/vendedlogs/states/pulse-dev-deliver", "RetentionInDays": Match.any_value()},
+    )
+
+
+def test_alert_events_on_the_pulse_bus_start_an_execution_with_a_dead_letter_queue(delivery_stack):
+    template, _ = delivery_stack
+    [bus_id] = template.find_resources("AWS::Events::EventBus")
+    [machine_id] = template.find_resources("AWS::StepFunctions::StateMachine")
+    [(_, rule)] = template.find_resources(
+        "AWS::Events::Rule", {"Properties": {"EventBusName": {"Ref": bus_id}}}
+    ).items()
+    props = rule["Properties"]
+    assert props["EventPattern"] == {"source": ["pulse.alerts"], "detail-type": [{"prefix": "Alert"}]}
+    [target] = props["Targets"]
+    assert target["Arn"] == {"Ref": machine_id}
+    assert "Input" not in target and "InputPath" not in target  # the whole event is the execution input
+    assert "DeadLetterConfig" in target
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 86_400
+
+
+@pytest.mark.parametrize(
+    "alarm",
+    [
+        "pulse-dev-deliver-executions-failed",
+        "pulse-dev-deliveries-dead-lettered",
+        "pulse-dev-deliver-start-dlq-depth",
+        "pulse-dev-notify-errors",
+    ],
+)
+def test_failures_and_dead_letters_page_operators(delivery_stack, alarm):
+    template, _ = delivery_stack
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"AlarmName": alarm, "AlarmActions": [Match.any_value()], "OKActions": [Match.any_value()]},
+    )
+
+
+def test_dashboard_shows_executions_and_deliveries(delivery_stack):
+    template, _ = delivery_stack
+    [dashboard] = template.find_resources("AWS::CloudWatch::Dashboard").values()
+    body = json.dumps(dashboard["Properties"]["DashboardBody"])
+    for text in ("Delivery executions", "Deliveries", "Notify function", "DeliveriesDeadLettered"):
+        assert text in body
+
+
+def test_cdk_nag_has_no_unacknowledged_finding(delivery_stack):
+    _, report = delivery_stack
+    violations = [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        for v in plugin.get("violations", [])
+        for c in v.get("violatingConstructs", [])
+    ]
+    assert violations == []
+
+
+def test_stack_lets_the_api_start_a_redrive(synthesized):
+    [(machine_id, _)] = synthesized.resources("AWS::StepFunctions::StateMachine").items()
+    [api] = [
+        f["Properties"]
+        for f in synthesized.resources("AWS::Lambda::Function").values()
+        if f["Properties"].get("FunctionName") == "pulse-dev-api"
+    ]
+    assert api["Environment"]["Variables"]["PULSE_DELIVERY_STATE_MACHINE_ARN"] == {"Ref": machine_id}
+    role = api["Role"]["Fn::GetAtt"][0]
+    starts = [
+        statement
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Action"] == "states:StartExecution"
+    ]
+    assert [s["Resource"] for s in starts] == [{"Ref": machine_id}]
+    assert "DeliveryStateMachineArn" in synthesized.template_json["Outputs"]
