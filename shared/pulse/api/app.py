@@ -19,9 +19,12 @@ from pulse.api.routers import (
     activation,
     alerts,
     audit,
+    channels,
     commands,
     connectivity,
+    deliveries,
     devices,
+    routes,
     rules,
     silences,
     sites,
@@ -106,7 +109,8 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
-    for module in (*modules, activation):
+    notifications = (channels, routes, deliveries)
+    for module in (*modules, *notifications, activation):
         api.include_router(module.router)
     app.include_router(api)
     return app
