@@ -255,13 +255,29 @@ CHANNEL_CONFIG: TypeAdapter[ChannelConfig] = TypeAdapter(ChannelConfig)
 Secret = Annotated[SecretStr, Field(min_length=1, max_length=4096)]
 
 
-class WebhookSecrets(_Model):
+class _Secrets(_Model):
+    # A refused secret must not come back in the error (API 422 bodies, logs).
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+def _long_enough(value: SecretStr | None, minimum: int, what: str) -> SecretStr | None:
+    if value is not None and len(value.get_secret_value()) < minimum:
+        raise ValueError(f"{what} must be at least {minimum} characters")
+    return value
+
+
+class WebhookSecrets(_Secrets):
     """HMAC signing secret; during a rotation the previous one also signs until ``previous_valid_until``."""
 
     type: Literal[ChannelType.WEBHOOK] = ChannelType.WEBHOOK
-    signing_secret: Annotated[SecretStr, Field(min_length=16, max_length=256)]
-    previous: Annotated[SecretStr, Field(min_length=16, max_length=256)] | None = None
+    signing_secret: Annotated[SecretStr, Field(max_length=256)]
+    previous: Annotated[SecretStr, Field(max_length=256)] | None = None
     previous_valid_until: AwareDatetime | None = None
+
+    @field_validator("signing_secret", "previous")
+    @classmethod
+    def _length(cls, value: SecretStr | None) -> SecretStr | None:
+        return _long_enough(value, 16, "a signing secret")
 
     @model_validator(mode="after")
     def _rotation(self) -> WebhookSecrets:
@@ -277,24 +293,29 @@ class WebhookSecrets(_Model):
         return keys
 
 
-class EmailSecrets(_Model):
+class EmailSecrets(_Secrets):
     """Email has no per-channel secret: the SES identity or SMTP relay credentials are the platform's."""
 
     type: Literal[ChannelType.EMAIL] = ChannelType.EMAIL
 
 
-class SnmpSecrets(_Model):
+class SnmpSecrets(_Secrets):
     type: Literal[ChannelType.SNMP] = ChannelType.SNMP
     community: Annotated[SecretStr, Field(min_length=1, max_length=64)] | None = Field(default=None, description="v2c")
-    auth_key: Annotated[SecretStr, Field(min_length=8, max_length=128)] | None = Field(default=None, description="v3")
-    priv_key: Annotated[SecretStr, Field(min_length=8, max_length=128)] | None = Field(default=None, description="v3")
+    auth_key: Annotated[SecretStr, Field(max_length=128)] | None = Field(default=None, description="v3")
+    priv_key: Annotated[SecretStr, Field(max_length=128)] | None = Field(default=None, description="v3")
+
+    @field_validator("auth_key", "priv_key")
+    @classmethod
+    def _length(cls, value: SecretStr | None) -> SecretStr | None:
+        return _long_enough(value, 8, "an SNMP v3 key")  # RFC 3414: pass phrases of at least 8 characters
 
 
-class MqttSecrets(_Model):
+class MqttSecrets(_Secrets):
     type: Literal[ChannelType.MQTT] = ChannelType.MQTT
 
 
-class SlackSecrets(_Model):
+class SlackSecrets(_Secrets):
     type: Literal[ChannelType.SLACK] = ChannelType.SLACK
     webhook_url: Secret = Field(description="incoming webhook URL; its path is the credential")
 
@@ -304,7 +325,7 @@ class SlackSecrets(_Model):
         return SecretStr(check_http_url(value.get_secret_value(), what="Slack webhook URL"))
 
 
-class TeamsSecrets(_Model):
+class TeamsSecrets(_Secrets):
     type: Literal[ChannelType.TEAMS] = ChannelType.TEAMS
     webhook_url: Secret = Field(description="Teams workflow (Power Automate) webhook URL; its sig= is the credential")
 
@@ -314,7 +335,7 @@ class TeamsSecrets(_Model):
         return SecretStr(check_http_url(value.get_secret_value(), what="Teams webhook URL"))
 
 
-class PagerDutySecrets(_Model):
+class PagerDutySecrets(_Secrets):
     type: Literal[ChannelType.PAGERDUTY] = ChannelType.PAGERDUTY
     routing_key: Annotated[SecretStr, Field(min_length=20, max_length=64)] = Field(
         description="Events API v2 integration (routing) key"
@@ -332,7 +353,7 @@ ChannelSecrets = Annotated[
     WebhookSecrets | EmailSecrets | SnmpSecrets | MqttSecrets | SlackSecrets | TeamsSecrets | PagerDutySecrets,
     Field(discriminator="type"),
 ]
-CHANNEL_SECRETS: TypeAdapter[ChannelSecrets] = TypeAdapter(ChannelSecrets)
+CHANNEL_SECRETS: TypeAdapter[ChannelSecrets] = TypeAdapter(ChannelSecrets, config=ConfigDict(hide_input_in_errors=True))
 
 
 def check_pair(config: ChannelConfig, secrets: ChannelSecrets) -> None:
