@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import logging
 import random
 import threading
 import time
@@ -299,6 +300,10 @@ def moto_workflow(naming: Naming = "aws") -> Iterator[Workflow]:
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function import wait_function
 
     recorded = Recorded()
+    # moto logs an ERROR for every IsPresent test of a missing path (the Plan state on an EventBridge event)
+    moto_states_log = logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component")
+    moto_log_level = moto_states_log.level
+    moto_states_log.setLevel(logging.CRITICAL)
 
     class _Sleep:
         @staticmethod
@@ -331,6 +336,7 @@ def moto_workflow(naming: Naming = "aws") -> Iterator[Workflow]:
             machine = client.create_state_machine(name="pulse-test-deliver", definition=definition, roleArn=ROLE_ARN)
             yield Workflow(client, machine["stateMachineArn"], recorded)
     finally:
+        moto_states_log.setLevel(moto_log_level)
         (
             lambda_eval_utils.boto_client_for,
             retrier_decl.time,
