@@ -55,6 +55,11 @@ class GroupState:
 
 
 def lock_group(conn: psycopg.Connection, tenant_id: str, route_id: str, key: str) -> GroupState | None:
+    """The group's state, locked; a transaction-scoped advisory lock on the key also covers a group that
+    does not exist yet, so two events arriving together for a new group open one notification."""
+    conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"notify-group|{tenant_id}|{route_id}|{key}",)
+    )
     row = conn.execute(
         """SELECT g.notification_id, g.last_send_at, n.status = 'open'
            FROM notification_groups g JOIN notifications n ON n.id = g.notification_id
