@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pulse.oncall.models import Layer, Override, Rotation, RotationKind, Schedule
+from pulse.oncall.models import Layer, OnCallSchedule, Override, Rotation, RotationKind
 from pulse.oncall.rotation import shifts, wall_clock
 from pulse.oncall.schedule import final_schedule
 
@@ -69,10 +69,10 @@ def _expected_handoff(wall: datetime, tz: ZoneInfo) -> datetime | None:
     return min(valid) if valid else None
 
 
-def _schedule(zone: str, rotation: Rotation) -> Schedule:
+def _schedule(zone: str, rotation: Rotation) -> OnCallSchedule:
     now = datetime(2024, 1, 1, tzinfo=UTC)
     layer = Layer(id="primary", name="Primary", priority=1, rotation=rotation)
-    return Schedule(
+    return OnCallSchedule(
         id="s1",
         name="Ops",
         timezone=zone,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from pydantic import ValidationError
 
-from pulse.oncall.models import Layer, Override, Restriction, Rotation, Schedule, ScheduleIn
+from pulse.oncall.models import Layer, OnCallSchedule, OnCallScheduleIn, Override, Restriction, Rotation
 from pulse.oncall.schedule import final_schedule, gaps
 
 BERLIN_MONDAY = date(2025, 3, 3)  # a Monday in winter (UTC+1)
@@ -23,9 +23,9 @@ def _layer(layer_id: str, priority: int, users: list[str], **fields) -> Layer:
     return Layer(id=layer_id, name=layer_id, priority=priority, rotation=rotation, **fields)
 
 
-def _schedule(*layers: Layer) -> Schedule:
+def _schedule(*layers: Layer) -> OnCallSchedule:
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    return Schedule(
+    return OnCallSchedule(
         id="s1",
         name="Ops",
         timezone="Europe/Berlin",
@@ -145,4 +145,4 @@ def test_empty_range_has_no_segments():
 )  # fmt: skip
 def test_schedule_input_refuses_what_cannot_be_scheduled(change, message):
     with pytest.raises(ValidationError, match=message):
-        ScheduleIn.model_validate({"name": "Ops", "timezone": "Europe/Berlin", **change})
+        OnCallScheduleIn.model_validate({"name": "Ops", "timezone": "Europe/Berlin", **change})

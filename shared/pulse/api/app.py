@@ -24,6 +24,7 @@ from pulse.api.routers import (
     connectivity,
     deliveries,
     devices,
+    oncall,
     routes,
     rules,
     silences,
@@ -110,7 +111,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     notifications = (channels, routes, deliveries)
-    for module in (*modules, *notifications, activation):
+    for module in (*modules, *notifications, oncall, activation):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -27,7 +27,7 @@ from pulse.alerts.models import AlertDetail, AlertState, EventType, fingerprint
 from pulse.db import Database
 from pulse.observability import logger, metrics
 from pulse.oncall import store
-from pulse.oncall.models import Gap, Schedule
+from pulse.oncall.models import Gap, OnCallSchedule
 from pulse.oncall.schedule import final_schedule, gaps
 from pulse.rules.model import Severity
 
@@ -50,7 +50,7 @@ def _gap_doc(found: list[Gap]) -> list[dict[str, str]]:
     return [{"start": g.start.isoformat(), "end": g.end.isoformat()} for g in found]
 
 
-def _explanation(schedule: Schedule, found: list[Gap], now: datetime, end: datetime) -> dict[str, Any]:
+def _explanation(schedule: OnCallSchedule, found: list[Gap], now: datetime, end: datetime) -> dict[str, Any]:
     hours = sum((g.end - g.start for g in found), timedelta()) / timedelta(hours=1)
     return {
         "kind": "oncall-coverage",
@@ -80,7 +80,7 @@ def resolve_coverage_alert(
 
 
 def _open(
-    conn: psycopg.Connection, tenant_id: str, schedule: Schedule, explanation: dict[str, Any], now: datetime
+    conn: psycopg.Connection, tenant_id: str, schedule: OnCallSchedule, explanation: dict[str, Any], now: datetime
 ) -> bool:
     silence = guards.matching_silence(
         conn, tenant_id, now, site_id=None, device_id=schedule.id, rule_id=RULE_ID, tags={}, severity=SEVERITY.value
@@ -128,7 +128,7 @@ def _open(
 
 
 def sync_coverage_alert(
-    conn: psycopg.Connection, tenant_id: str, schedule: Schedule, found: list[Gap], now: datetime, end: datetime
+    conn: psycopg.Connection, tenant_id: str, schedule: OnCallSchedule, found: list[Gap], now: datetime, end: datetime
 ) -> str:
     """Brings the schedule's alert in line with ``found``: opened / changed / resolved / unchanged / none."""
     if not found:

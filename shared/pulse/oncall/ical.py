@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from pulse.oncall.models import Schedule, Segment
+from pulse.oncall.models import OnCallSchedule, Segment
 
 PRODID = "-//Pulse//On-call schedules//EN"
 _LIMIT = 75
@@ -45,7 +45,7 @@ def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _event(schedule: Schedule, segment: Segment, stamp: datetime) -> list[str]:
+def _event(schedule: OnCallSchedule, segment: Segment, stamp: datetime) -> list[str]:
     assert segment.username is not None
     how = {"layer": "rotation", "override": "override", "swap": "shift swap"}.get(segment.source or "", "")
     return [
@@ -61,7 +61,7 @@ def _event(schedule: Schedule, segment: Segment, stamp: datetime) -> list[str]:
     ]
 
 
-def render(schedule: Schedule, segments: Sequence[Segment], *, stamp: datetime) -> str:
+def render(schedule: OnCallSchedule, segments: Sequence[Segment], *, stamp: datetime) -> str:
     """A VCALENDAR with one VEVENT per segment that has someone on call."""
     lines = [
         "BEGIN:VCALENDAR",

@@ -109,7 +109,7 @@ class Layer(LayerIn):
     id: str
 
 
-class ScheduleIn(_In):
+class OnCallScheduleIn(_In):
     name: Name
     timezone: str = Field(description="IANA time zone of every handoff and restriction, e.g. Europe/Berlin")
     description: Note = ""
@@ -119,14 +119,14 @@ class ScheduleIn(_In):
     _tz = field_validator("timezone")(check_timezone)
 
     @model_validator(mode="after")
-    def _distinct_priorities(self) -> ScheduleIn:
+    def _distinct_priorities(self) -> OnCallScheduleIn:
         priorities = [layer.priority for layer in self.layers]
         if len(set(priorities)) != len(priorities):
             raise ValueError("layers: each layer needs its own priority")
         return self
 
 
-class Schedule(BaseModel):
+class OnCallSchedule(BaseModel):
     id: str
     name: str
     timezone: str

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from pulse.oncall.models import Gap, Layer, Override, Schedule, Segment, SegmentSource
+from pulse.oncall.models import Gap, Layer, OnCallSchedule, Override, Segment, SegmentSource
 from pulse.oncall.rotation import Shift, layer_shifts
 
 
@@ -42,7 +42,7 @@ class _LayerCover:
         return None
 
 
-def _layers(schedule: Schedule, start: datetime, end: datetime) -> list[_LayerCover]:
+def _layers(schedule: OnCallSchedule, start: datetime, end: datetime) -> list[_LayerCover]:
     tz = ZoneInfo(schedule.timezone)
     covers = []
     for layer in sorted(schedule.layers, key=lambda candidate: candidate.priority, reverse=True):
@@ -58,7 +58,9 @@ def _override_at(overrides: Sequence[Override], instant: datetime) -> _Cover | N
     return None
 
 
-def final_schedule(schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime) -> list[Segment]:
+def final_schedule(
+    schedule: OnCallSchedule, overrides: Sequence[Override], start: datetime, end: datetime
+) -> list[Segment]:
     """Contiguous segments covering ``[start, end)``; empty when the range is."""
     if end <= start:
         return []

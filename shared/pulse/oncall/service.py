@@ -25,11 +25,11 @@ from pulse.oncall.models import (
     IcalToken,
     Layer,
     OnCallNow,
+    OnCallSchedule,
+    OnCallScheduleIn,
     Override,
     OverrideCreated,
     OverrideIn,
-    Schedule,
-    ScheduleIn,
     Segment,
 )
 from pulse.oncall.schedule import final_schedule, gaps
@@ -42,7 +42,7 @@ ICAL_PATH = "/api/v1/oncall/ical/{token}.ics"
 _CURSOR = "oncall_schedules_by_name"
 
 
-def _layers(body: ScheduleIn) -> list[Layer]:
+def _layers(body: OnCallScheduleIn) -> list[Layer]:
     return [Layer(id=uuid.uuid4().hex[:12], **layer.model_dump()) for layer in body.layers]
 
 
@@ -53,7 +53,7 @@ def check_range(start: datetime, end: datetime) -> None:
         raise RequestInvalid(f"end: a range spans at most {MAX_RANGE.days} days")
 
 
-def _schedule(conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, lock: bool = False) -> Schedule:
+def _schedule(conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, lock: bool = False) -> OnCallSchedule:
     found = store.get_schedule(conn, tenant_id, schedule_id, lock=lock)
     if found is None:
         raise NotFound(f"no schedule {schedule_id!r}")
@@ -61,7 +61,7 @@ def _schedule(conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, loc
 
 
 def final_between(
-    conn: psycopg.Connection, tenant_id: str, schedule: Schedule, start: datetime, end: datetime
+    conn: psycopg.Connection, tenant_id: str, schedule: OnCallSchedule, start: datetime, end: datetime
 ) -> list[Segment]:
     return final_schedule(schedule, store.overrides_between(conn, tenant_id, schedule.id, start, end), start, end)
 
@@ -78,8 +78,8 @@ def who_is_on_call(conn: psycopg.Connection, tenant_id: str, schedule_id: str, a
 # --- schedules ---------------------------------------------------------------------------------------
 
 
-def create_schedule(scope: TenantScope, body: ScheduleIn, *, now: datetime) -> Schedule:
-    schedule = Schedule(
+def create_schedule(scope: TenantScope, body: OnCallScheduleIn, *, now: datetime) -> OnCallSchedule:
+    schedule = OnCallSchedule(
         id=uuid.uuid4().hex,
         name=body.name,
         timezone=body.timezone,
@@ -99,7 +99,7 @@ def create_schedule(scope: TenantScope, body: ScheduleIn, *, now: datetime) -> S
     return schedule
 
 
-def list_schedules(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[Schedule]:
+def list_schedules(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[OnCallSchedule]:
     after = decode_cursor(cursor, _CURSOR)
     with scope.transaction() as conn:
         rows = store.list_schedules(
@@ -107,19 +107,19 @@ def list_schedules(scope: TenantScope, *, limit: int, cursor: str | None) -> Pag
         )
     items = rows[:limit]
     more = len(rows) > limit
-    return Page[Schedule](
+    return Page[OnCallSchedule](
         items=items, next_cursor=encode_cursor(_CURSOR, [items[-1].name, items[-1].id]) if more else None
     )
 
 
-def get_schedule(scope: TenantScope, schedule_id: str) -> Schedule:
+def get_schedule(scope: TenantScope, schedule_id: str) -> OnCallSchedule:
     with scope.transaction() as conn:
         return _schedule(conn, scope.tenant_id, schedule_id)
 
 
 def replace_schedule(
-    scope: TenantScope, schedule_id: str, body: ScheduleIn, *, expected_version: int | None, now: datetime
-) -> Schedule:
+    scope: TenantScope, schedule_id: str, body: OnCallScheduleIn, *, expected_version: int | None, now: datetime
+) -> OnCallSchedule:
     """The whole schedule (layers included) under ``If-Match``; layers get new ids."""
     if expected_version is None:
         raise PreconditionRequired("If-Match: send the schedule's ETag to replace it")

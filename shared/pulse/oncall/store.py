@@ -10,7 +10,7 @@ from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
 from pulse.alerts.models import SEVERITY_RANK, AlertDetail
-from pulse.oncall.models import Override, Schedule, Swap, SwapState
+from pulse.oncall.models import OnCallSchedule, Override, Swap, SwapState
 
 _SCHEDULE = "id, name, timezone, description, alert_on_gaps, layers, created_by, created_at, updated_at, version"
 _OVERRIDE = "id, schedule_id, username, starts_at, ends_at, source, swap_id, note, created_by, created_at"
@@ -20,14 +20,14 @@ _SWAP = (
 )
 
 
-def _layers(schedule: Schedule) -> Jsonb:
+def _layers(schedule: OnCallSchedule) -> Jsonb:
     return Jsonb([layer.model_dump(mode="json") for layer in schedule.layers])
 
 
 # --- schedules ---------------------------------------------------------------------------------------
 
 
-def insert_schedule(conn: psycopg.Connection, tenant_id: str, s: Schedule) -> None:
+def insert_schedule(conn: psycopg.Connection, tenant_id: str, s: OnCallSchedule) -> None:
     conn.execute(
         f"""INSERT INTO oncall_schedules (tenant_id, {_SCHEDULE})
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
@@ -36,8 +36,10 @@ def insert_schedule(conn: psycopg.Connection, tenant_id: str, s: Schedule) -> No
     )  # fmt: skip
 
 
-def get_schedule(conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, lock: bool = False) -> Schedule | None:
-    with conn.cursor(row_factory=class_row(Schedule)) as cur:
+def get_schedule(
+    conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, lock: bool = False
+) -> OnCallSchedule | None:
+    with conn.cursor(row_factory=class_row(OnCallSchedule)) as cur:
         return cur.execute(
             f"SELECT {_SCHEDULE} FROM oncall_schedules WHERE tenant_id = %s AND id = %s"
             + (" FOR UPDATE" if lock else ""),
@@ -47,17 +49,17 @@ def get_schedule(conn: psycopg.Connection, tenant_id: str, schedule_id: str, *, 
 
 def list_schedules(
     conn: psycopg.Connection, tenant_id: str, *, after: tuple[str, str] | None, limit: int
-) -> list[Schedule]:
+) -> list[OnCallSchedule]:
     """By name, then id; ``after`` is the (name, id) of the previous page's last schedule."""
     key = "AND (name, id) > (%s, %s)" if after else ""
-    with conn.cursor(row_factory=class_row(Schedule)) as cur:
+    with conn.cursor(row_factory=class_row(OnCallSchedule)) as cur:
         return cur.execute(
             f"SELECT {_SCHEDULE} FROM oncall_schedules WHERE tenant_id = %s {key} ORDER BY name, id LIMIT %s",
             (tenant_id, *(after or ()), limit),
         ).fetchall()
 
 
-def update_schedule(conn: psycopg.Connection, tenant_id: str, s: Schedule) -> None:
+def update_schedule(conn: psycopg.Connection, tenant_id: str, s: OnCallSchedule) -> None:
     conn.execute(
         """UPDATE oncall_schedules SET name = %s, timezone = %s, description = %s, alert_on_gaps = %s, layers = %s,
                                        updated_at = %s, version = %s
