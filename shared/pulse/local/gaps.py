@@ -148,7 +148,10 @@ GAPS: tuple[Gap, ...] = (
     Gap(
         "handler-error-name",
         "every Python exception reaches Step Functions as Runtime.HandlerError",
-        "not used yet (no state machine in the stack); the delivery issue must keep Retry/Catch off custom names",
+        "nothing to fix: the delivery workflow never needs the name. Permanent failures are returned to a "
+        "Choice state; only retryable ones are raised, and Retry matches Runtime.HandlerError beside "
+        "DeliveryRetryable (pulse.notify.retry). Retry waits are capped at 60 s locally (MaxDelaySeconds, "
+        "JitterStrategy ignored)",
     ),
     Gap(
         "bucket-deployment",
