@@ -43,9 +43,10 @@ class _Plan:
     keys: dict[int, str]
     metrics: frozenset[str]
     context: EvaluationContext
+    known: frozenset[str]  # the node state keys of this version
 
 
-_compiled: dict[int, tuple[Rule, dict[int, str], frozenset[str]]] = {}
+_compiled: dict[int, tuple[Rule, dict[int, str], frozenset[str], frozenset[str]]] = {}
 _COMPILED_LIMIT = 4096
 
 
@@ -61,8 +62,8 @@ def _plan(rule: Rule, context: EvaluationContext) -> _Plan:
             metrics |= read_metrics(rule.clear)
         if len(_compiled) >= _COMPILED_LIMIT:
             _compiled.clear()
-        cached = _compiled[id(rule)] = (rule, keys, frozenset(metrics))
-    return _Plan(rule, cached[1], cached[2], context)
+        cached = _compiled[id(rule)] = (rule, keys, frozenset(metrics), frozenset(keys.values()))
+    return _Plan(rule, cached[1], cached[2], context, cached[3])
 
 
 def initial_state(rule: Rule) -> RuleState:
@@ -78,9 +79,10 @@ def _start(rule: Rule, state: RuleState | None, now: datetime, plan: _Plan, owne
         raise RuleEvaluationError(f"state of rule {state.rule_id!r} given for rule {rule.id!r}")
     # a JSON round trip: the state is JSON by design, and this is ~4x faster than a deep copy
     fresh = state if owned else RuleState.model_validate_json(state.model_dump_json())
-    fresh.rule_version = rule.version
-    known = set(plan.keys.values())
-    fresh.nodes = {key: node for key, node in fresh.nodes.items() if key in known}
+    if fresh.rule_version != rule.version:
+        fresh.rule_version = rule.version
+    if not plan.known.issuperset(fresh.nodes):
+        fresh.nodes = {key: node for key, node in fresh.nodes.items() if key in plan.known}
     return fresh
 
 
@@ -193,7 +195,8 @@ def _run_clock(plan: _Plan, state: RuleState, until: datetime, out: list[Transit
         if plan.rule.clear is not None:
             candidates.append(next_change(plan.rule.clear, plan.keys, state, after))
         due = min((instant for instant in candidates if instant is not None), default=None)
-        state.next_due = due
+        if due != state.next_due:
+            state.next_due = due
         if due is None or due >= until:
             return
         _step(plan, state, due, out)

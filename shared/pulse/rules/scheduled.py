@@ -40,9 +40,9 @@ from pulse.rules.evaluate import evaluate
 from pulse.rules.model import Rule
 from pulse.rules.normalize import normalize_metrics
 from pulse.rules.outcomes import Fired, raise_alerts
-from pulse.rules.signals import Explanation, Resolved, RuleEvaluationError, Sample
+from pulse.rules.signals import EvaluationContext, Explanation, Resolved, RuleEvaluationError, Sample
 from pulse.rules.state import RuleState
-from pulse.rules.state_store import DueRow, StateKey
+from pulse.rules.state_store import DueRow, Shard, StateKey
 from pulse.rules.store import fetch_mappings
 
 ALLOWED_LATENESS = timedelta(seconds=60)
@@ -87,9 +87,14 @@ def run_tick(
     lateness: timedelta = ALLOWED_LATENESS,
     chunk: int = CHUNK,
     deadline_s: float = 45.0,
+    shard: Shard | None = None,
 ) -> TickReport:
     """One tick at ``now`` (default: the clock). Stops starting chunks after ``deadline_s``; what is
-    left stays due and the next tick runs it."""
+    left stays due and the next tick runs it.
+
+    With ``shard``, only the due states of that shard's devices run (the evaluator fans a tick out
+    to shards that run side by side); states of devices newly in scope are started by shard 0 only,
+    since a rule's scope counts as synced once every device was looked at."""
     started_at = time.perf_counter()
     now = now or datetime.now(UTC)
     report = TickReport(until=now - lateness)
@@ -98,10 +103,11 @@ def run_tick(
     if not rules.by_key:
         return report
     report.seconds["load_rules"] = time.perf_counter() - started_at
-    _start_unstarted(db, rules, report, started_at + deadline_s)
+    if shard is None or shard.index == 0:
+        _start_unstarted(db, rules, report, started_at + deadline_s)
     report.seconds["start"] = time.perf_counter() - started_at
     with db.transaction() as conn:
-        due = states.due_keys(conn, report.until)
+        due = states.due_keys(conn, report.until, shard)
     report.due = len(due)
     report.seconds["select"] = time.perf_counter() - started_at
     for offset in range(0, len(due), chunk):
@@ -159,14 +165,13 @@ def _catch_up_samples(
     until: datetime,
 ) -> dict[StateKey, list[Sample]]:
     """Stored telemetry newer than each state's watermark (up to ``until``), normalized, per state."""
-    behind = [
-        r
-        for r in rows
-        if r.device_last_msg_ts is not None
-        and r.state.watermark is not None
-        and r.device_last_msg_ts > r.state.watermark
-        and r.state.watermark < until
-    ]
+    behind = []
+    for r in rows:
+        facts = devices.get((r.key[0], r.key[2]))
+        last_msg_ts = facts.last_msg_ts if facts is not None else None
+        watermark = r.state.watermark
+        if last_msg_ts is not None and watermark is not None and last_msg_ts > watermark and watermark < until:
+            behind.append(r)
     if not behind:
         return {}
     spans: dict[tuple[str, str], datetime] = {}
@@ -205,6 +210,7 @@ def _run_chunk(conn: psycopg.Connection, rules: _Rules, keys: Sequence[StateKey]
     updated: list[tuple[StateKey, RuleState]] = []
     dropped: list[StateKey] = []
     fired: list[Fired] = []
+    contexts: dict[tuple[str, str], EvaluationContext] = {}
     wall = datetime.now(UTC)
     for row in runnable:
         rule = rules.by_key[(row.key[0], row.key[1])]
@@ -219,9 +225,10 @@ def _run_chunk(conn: psycopg.Connection, rules: _Rules, keys: Sequence[StateKey]
                 fired.append(Fired(row.key[0], row.key[2], rule, [Resolved(at, why)]))
             continue
         try:
-            state, transitions = evaluate(
-                rule, row.state, samples.get(row.key, ()), report.until, facts.context(), owned=True
-            )
+            context = contexts.get((row.key[0], row.key[2]))
+            if context is None:
+                context = contexts[(row.key[0], row.key[2])] = facts.context()
+            state, transitions = evaluate(rule, row.state, samples.get(row.key, ()), report.until, context, owned=True)
         except RuleEvaluationError as exc:
             logger.error(
                 "rule evaluation refused", extra={"rule_id": rule.id, "device_id": row.key[2], "error": str(exc)}

@@ -12,10 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
+from pydantic import TypeAdapter
 
 from pulse.rules.state import RuleState
 
 StateKey = tuple[str, str, str]  # (tenant_id, rule_id, device_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One of ``count`` disjoint parts of the fleet, by a hash of the device id: concurrent ticks
+    of different shards never touch the same state."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.index < self.count:
+            raise ValueError(f"shard {self.index} of {self.count}")
+
+
 # How long after a rule change the tick also looks for states of an older version or behind their
 # device's telemetry: far longer than any ingest container's rule cache lives.
 RECENTLY_CHANGED = "1 hour"
@@ -25,7 +41,21 @@ RECENTLY_CHANGED = "1 hour"
 class DueRow:
     key: StateKey
     state: RuleState
-    device_last_msg_ts: datetime | None
+
+
+# States travel to the server as one JSON array of [tenant, rule, device, state] (the indexed columns
+# are read from the state itself): serialized in one call, parsed once by the server, instead
+# of eight parameter arrays built element by element (measured: half the client CPU of a write).
+_WRITE_BATCH: TypeAdapter[list[tuple[str, str, str, RuleState]]] = TypeAdapter(list[tuple[str, str, str, RuleState]])
+_BATCH_ROWS = """SELECT e.v->>0 AS tenant_id, e.v->>1 AS rule_id, e.v->>2 AS device_id,
+                        (e.v->3->>'rule_version')::int AS rule_version, e.v->3 AS state,
+                        (e.v->3->>'firing')::bool AS firing, (e.v->3->>'next_due')::timestamptz AS next_due,
+                        (e.v->3->>'watermark')::timestamptz AS watermark
+                 FROM jsonb_array_elements(%s::jsonb) AS e(v)"""
+
+
+def _batch(rows: Sequence[tuple[StateKey, RuleState]]) -> str:
+    return _WRITE_BATCH.dump_json([(*k, s) for k, s in rows]).decode()
 
 
 def _columns(keys: Sequence[StateKey]) -> tuple[list[str], list[str], list[str]]:
@@ -53,31 +83,13 @@ def lock_due(conn: psycopg.Connection, keys: Sequence[StateKey]) -> list[DueRow]
     if not keys:
         return []
     rows = conn.execute(
-        """SELECT s.tenant_id, s.rule_id, s.device_id, s.state::text, d.last_msg_ts
+        """SELECT s.tenant_id, s.rule_id, s.device_id, s.state::text
            FROM unnest(%b::text[], %b::text[], %b::text[]) AS k(tenant_id, rule_id, device_id)
            JOIN rule_state s ON s.tenant_id = k.tenant_id AND s.rule_id = k.rule_id AND s.device_id = k.device_id
-           JOIN devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id
            FOR UPDATE OF s SKIP LOCKED""",
         _columns(keys),
     ).fetchall()
-    return [DueRow((r[0], r[1], r[2]), RuleState.model_validate_json(r[3]), r[4]) for r in rows]
-
-
-def _state_columns(
-    rows: Sequence[tuple[StateKey, RuleState]],
-) -> tuple[
-    list[str], list[str], list[str], list[int], list[str], list[bool], list[datetime | None], list[datetime | None]
-]:
-    return (
-        [k[0] for k, _ in rows],
-        [k[1] for k, _ in rows],
-        [k[2] for k, _ in rows],
-        [s.rule_version for _, s in rows],
-        [s.model_dump_json() for _, s in rows],
-        [s.firing for _, s in rows],
-        [s.next_due for _, s in rows],
-        [s.watermark for _, s in rows],
-    )
+    return [DueRow((r[0], r[1], r[2]), RuleState.model_validate_json(r[3])) for r in rows]
 
 
 def update_states(conn: psycopg.Connection, rows: Sequence[tuple[StateKey, RuleState]], at: datetime) -> None:
@@ -85,14 +97,12 @@ def update_states(conn: psycopg.Connection, rows: Sequence[tuple[StateKey, RuleS
     if not rows:
         return
     conn.execute(
-        """UPDATE rule_state s
-           SET rule_version = b.rule_version, state = b.state::jsonb, firing = b.firing, next_due = b.next_due,
-               watermark = b.watermark, updated_at = %b
-           FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[], %b::text[], %b::bool[], %b::timestamptz[],
-                       %b::timestamptz[]) AS b(tenant_id, rule_id, device_id, rule_version, state, firing, next_due,
-                                               watermark)
-           WHERE s.tenant_id = b.tenant_id AND s.rule_id = b.rule_id AND s.device_id = b.device_id""",
-        (at, *_state_columns(rows)),
+        f"""UPDATE rule_state s
+            SET rule_version = b.rule_version, state = b.state, firing = b.firing, next_due = b.next_due,
+                watermark = b.watermark, updated_at = %s
+            FROM ({_BATCH_ROWS}) AS b
+            WHERE s.tenant_id = b.tenant_id AND s.rule_id = b.rule_id AND s.device_id = b.device_id""",
+        (at, _batch(rows)),
     )
 
 
@@ -101,16 +111,13 @@ def insert_states(conn: psycopg.Connection, rows: Sequence[tuple[StateKey, RuleS
     if not rows:
         return set()
     inserted = conn.execute(
-        """INSERT INTO rule_state (tenant_id, rule_id, device_id, rule_version, state, firing, next_due, watermark,
-                                   updated_at)
-           SELECT b.tenant_id, b.rule_id, b.device_id, b.rule_version, b.state::jsonb, b.firing, b.next_due,
-                  b.watermark, %b
-           FROM unnest(%b::text[], %b::text[], %b::text[], %b::int[], %b::text[], %b::bool[], %b::timestamptz[],
-                       %b::timestamptz[]) AS b(tenant_id, rule_id, device_id, rule_version, state, firing, next_due,
-                                               watermark)
-           ON CONFLICT DO NOTHING
-           RETURNING tenant_id, rule_id, device_id""",
-        (at, *_state_columns(rows)),
+        f"""INSERT INTO rule_state (tenant_id, rule_id, device_id, rule_version, state, firing, next_due, watermark,
+                                    updated_at)
+            SELECT b.tenant_id, b.rule_id, b.device_id, b.rule_version, b.state, b.firing, b.next_due, b.watermark, %s
+            FROM ({_BATCH_ROWS}) AS b
+            ON CONFLICT DO NOTHING
+            RETURNING tenant_id, rule_id, device_id""",
+        (at, _batch(rows)),
     ).fetchall()
     return {(r[0], r[1], r[2]) for r in inserted}
 
@@ -127,15 +134,18 @@ def delete_states(conn: psycopg.Connection, keys: Sequence[StateKey]) -> None:
 # --- what the scheduled tick runs -----------------------------------------------------------------
 
 
-def due_keys(conn: psycopg.Connection, until: datetime) -> list[StateKey]:
+def due_keys(conn: psycopg.Connection, until: datetime, shard: Shard | None = None) -> list[StateKey]:
     """States the tick must run: a timer before ``until`` (index scan), and for rules changed within
     ``RECENTLY_CHANGED``, states of an older version or behind their device's telemetry (samples no
-    ingest container evaluated: its rule cache had not seen the rule yet)."""
+    ingest container evaluated: its rule cache had not seen the rule yet). Ordered by device, so a
+    chunk holds all due states of its devices (their facts are loaded once); with ``shard``, only
+    the devices of that shard."""
+    of_shard = "" if shard is None else "AND mod(hashtext(s.device_id) & 2147483647, %(count)s) = %(index)s"
     rows = conn.execute(
         f"""SELECT s.tenant_id, s.rule_id, s.device_id
             FROM rule_state s
             JOIN rules r ON r.tenant_id = s.tenant_id AND r.id = s.rule_id
-            WHERE s.next_due < %(until)s AND r.enabled AND r.deleted_at IS NULL
+            WHERE s.next_due < %(until)s AND r.enabled AND r.deleted_at IS NULL {of_shard}
             UNION
             SELECT s.tenant_id, s.rule_id, s.device_id
             FROM rules r
@@ -143,8 +153,9 @@ def due_keys(conn: psycopg.Connection, until: datetime) -> list[StateKey]:
             JOIN devices d ON d.tenant_id = s.tenant_id AND d.id = s.device_id
             WHERE r.enabled AND r.deleted_at IS NULL AND r.updated_at > now() - interval '{RECENTLY_CHANGED}'
               AND (s.rule_version <> r.current_version
-                   OR (d.last_msg_ts > s.watermark AND s.watermark < %(until)s))""",
-        {"until": until},
+                   OR (d.last_msg_ts > s.watermark AND s.watermark < %(until)s)) {of_shard}
+            ORDER BY 1, 3, 2""",
+        {"until": until, **({} if shard is None else {"count": shard.count, "index": shard.index})},
     ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]
 
