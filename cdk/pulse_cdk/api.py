@@ -26,6 +26,7 @@ from pulse_cdk.stream import StreamConstruct
 API_PREFIX = "/api/v1"
 PROXY_ROUTE = f"{API_PREFIX}/{{proxy+}}"
 CLAIM_ROUTE = f"{API_PREFIX}/activation/claim"
+ICAL_ROUTE = f"{API_PREFIX}/oncall/ical/{{token}}"
 # Stage-wide ceiling protecting the function and the database; the per-tenant limit (429 with
 # Retry-After) is the app's, counted in PostgreSQL.
 THROTTLE_RATE_PER_SECOND = 200
@@ -68,7 +69,8 @@ COGNITO_ADMIN_ACTIONS = (
 
 
 class ApiConstruct(Construct):
-    """``ANY /api/v1/{proxy+}`` (Cognito JWT authorizer) and ``POST /api/v1/activation/claim`` (none).
+    """``ANY /api/v1/{proxy+}`` (Cognito JWT authorizer); ``POST /api/v1/activation/claim`` and
+    ``GET /api/v1/oncall/ical/{token}`` (none: the one-time code and the feed's secret are the credentials).
 
     The gateway rejects requests without a valid pool token before the function runs; the app
     verifies the token again and takes tenant and role only from it. The claim route has no
@@ -248,7 +250,14 @@ class ApiConstruct(Construct):
             "activation code in the body is the credential, checked hashed, unexpired and unused by "
             "the app before anything is issued; every other /api/v1 route has the JWT authorizer.",
         )
-        return {"proxy": proxy, "claim": claim}
+        (ical,) = self.api.add_routes(path=ICAL_ROUTE, methods=[apigwv2.HttpMethod.GET], integration=integration)
+        acknowledge(
+            ical.node.default_child,
+            "AwsSolutions-APIG4",
+            "Calendar clients subscribing to an on-call feed cannot send a bearer token: the 192-bit "
+            "secret in the path, stored hashed and rotatable, is the credential; the feed is read only.",
+        )
+        return {"proxy": proxy, "claim": claim, "ical": ical}
 
     def _build_subscriptions(self, stream: StreamConstruct) -> PulseFunction:
         function = PulseFunction(

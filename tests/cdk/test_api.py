@@ -55,15 +55,20 @@ def _actions(statement):
     return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
 
 
-def test_only_the_claim_route_goes_without_the_jwt_authorizer(synthesized):
+def test_only_the_claim_and_ical_routes_go_without_the_jwt_authorizer(synthesized):
     routes = _routes(synthesized)
     (authorizer_id, authorizer) = next(iter(synthesized.resources("AWS::ApiGatewayV2::Authorizer").items()))
 
-    assert set(routes) == {"ANY /api/v1/{proxy+}", "POST /api/v1/activation/claim"}
+    assert set(routes) == {
+        "ANY /api/v1/{proxy+}",
+        "POST /api/v1/activation/claim",
+        "GET /api/v1/oncall/ical/{token}",
+    }
     assert routes["ANY /api/v1/{proxy+}"]["AuthorizationType"] == "JWT"
     assert routes["ANY /api/v1/{proxy+}"]["AuthorizerId"] == {"Ref": authorizer_id}
-    assert routes["POST /api/v1/activation/claim"]["AuthorizationType"] == "NONE"
-    assert "AuthorizerId" not in routes["POST /api/v1/activation/claim"]
+    for open_route in ("POST /api/v1/activation/claim", "GET /api/v1/oncall/ical/{token}"):
+        assert routes[open_route]["AuthorizationType"] == "NONE"
+        assert "AuthorizerId" not in routes[open_route]
     assert authorizer["Properties"]["ApiId"] == {"Ref": _api_id(synthesized)}
 
 
