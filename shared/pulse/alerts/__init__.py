@@ -5,7 +5,8 @@ writes its timeline entry and its outbox event (``pulse.outbox``) in that same t
 """
 
 from pulse.alerts.models import Alert, AlertChange, AlertDetail, AlertState, EventType, fingerprint
-from pulse.alerts.transitions import AlertPolicy, apply_transitions
+from pulse.alerts.policy import AlertPolicy
+from pulse.alerts.transitions import apply_transitions
 
 __all__ = [
     "Alert",

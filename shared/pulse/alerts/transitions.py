@@ -1,23 +1,21 @@
 """``apply_transitions``: what the evaluator's Opened / Resolved do to alerts, in the caller's transaction.
 
-Opened
-  * a device, or its site, in maintenance at that instant raises nothing (logged and counted);
-  * the fingerprint (rule, device) already has an active alert: it is a repeat (count, last value,
-    last fired; a deferred resolve is cancelled);
-  * its last alert was resolved at most ``reopen_window`` before: that alert is reopened
-    (same id, timeline ``reopened``, ``AlertReopened``); closed alerts are never reopened here;
-  * otherwise a new alert opens (``AlertOpened``). An alert matching an active silence is stored
-    ``silenced`` and its events say ``silenced: true``, so the notification pipeline stays quiet.
+For each transition it reads the fingerprint (rule, device) as the policy needs it, asks
+``pulse.alerts.policy.decide`` (maintenance, repeat, reopen window, latch, flap-deferred resolve)
+and carries the decision out in SQL, with timeline entries and outbox events:
 
-Resolved
-  * a latched alert whose condition cleared stays active with ``condition_cleared_at`` set until it
-    is acknowledged (the evaluator's ``release_latch`` answers ``Resolved(reason="released")``, or an
-    acknowledged latched alert resolves when it clears);
-  * flap suppression: a resolve less than ``min_open`` after the alert's episode started (it opened
-    or was reopened) is deferred to episode start + ``min_open``; an Opened before then cancels it,
-    otherwise ``settle_deferred_resolves`` (or the fingerprint's next transition) resolves the alert
-    at that instant;
-  * otherwise the alert resolves (``AlertResolved``).
+* ``open``: a new alert (``AlertOpened``); one matching an active silence is stored ``silenced``
+  and its events say ``silenced: true``, so the notification pipeline stays quiet;
+* ``reopen``: the last resolved alert again (same id, timeline ``reopened``, ``AlertReopened``);
+  closed alerts are never reopened here;
+* ``repeat``: count, last value and last fired of the active alert (a deferred resolve cancelled);
+* ``suppress``: a device, or its site, in maintenance raises nothing (logged and counted);
+* ``latch``: the latched alert stays active with ``condition_cleared_at`` set until acknowledged
+  (the evaluator's ``release_latch`` answers ``Resolved(reason="released")``, or an acknowledged
+  latched alert resolves when it clears);
+* ``defer``: the resolve waits until episode start + ``min_open``; ``settle_deferred_resolves``
+  (or the fingerprint's next transition) resolves the alert at that instant;
+* ``resolve``: ``AlertResolved``.
 
 ``source="backtest"`` writes alerts and timeline but no outbox events: a backtest runs in a
 transaction its caller rolls back, and nothing it does may leave the platform.
@@ -28,7 +26,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -39,20 +36,11 @@ from pulse.alerts import suppression_store as guards
 from pulse.alerts.explain import capture, explanation_tree
 from pulse.alerts.lifecycle import SYSTEM_ACTOR
 from pulse.alerts.models import Alert, AlertChange, AlertDetail, AlertState, EventType, Source, fingerprint
+from pulse.alerts.policy import ActiveAlert, AlertPolicy, Decision, decide
 from pulse.observability import logger, metrics
 from pulse.rules.model import Rule
 from pulse.rules.signals import Opened, Resolved, Transition
-from pulse.settings import Settings, get_settings
-
-
-@dataclass(frozen=True, slots=True)
-class AlertPolicy:
-    min_open: timedelta = timedelta(seconds=60)
-    reopen_window: timedelta = timedelta(seconds=300)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> AlertPolicy:
-        return cls(timedelta(seconds=settings.alert_min_open_s), timedelta(seconds=settings.alert_reopen_window_s))
+from pulse.settings import get_settings
 
 
 @dataclass(slots=True)
@@ -103,34 +91,59 @@ def apply_transitions(
     return [_opened(call, t) if isinstance(t, Opened) else _resolved(call, t) for t in transitions]
 
 
-def _settle_due(call: _Call, active: Alert | None, at: datetime) -> Alert | None:
-    """Resolve ``active`` first when its deferred resolve fell due before ``at``; None when it did."""
-    if active is None or active.resolve_due_at is None or active.resolve_due_at > at:
-        return active
-    lifecycle.resolve(
-        call.conn, call.tenant_id, active, active.resolve_due_at, SYSTEM_ACTOR, reason="deferred", publish=call.publish
+def _snapshot(active: Alert | None) -> ActiveAlert | None:
+    if active is None:
+        return None
+    acknowledged = active.state is AlertState.ACKNOWLEDGED
+    return ActiveAlert(active.episode_started_at, active.resolve_due_at, active.latched, acknowledged)
+
+
+def _decide(call: _Call, t: Transition, *, in_maintenance: bool = False) -> tuple[Decision, Alert | None, Alert | None]:
+    """The policy's decision, the active alert and the last resolved one (after any due resolve)."""
+    if in_maintenance:
+        return decide(t, active=None, last_resolved_at=None, in_maintenance=True, policy=call.policy), None, None
+    conn, tenant_id = call.conn, call.tenant_id
+    active = store.active_for(conn, tenant_id, call.fingerprint)
+    previous = store.last_resolved(conn, tenant_id, call.fingerprint) if isinstance(t, Opened) else None
+    decision = decide(
+        t,
+        active=_snapshot(active),
+        last_resolved_at=previous.resolved_at if previous is not None else None,
+        in_maintenance=False,
+        policy=call.policy,
     )
-    return None
+    if decision.settle_at is not None:
+        assert active is not None
+        previous = lifecycle.resolve(
+            conn, tenant_id, active, decision.settle_at, SYSTEM_ACTOR, reason="deferred", publish=call.publish
+        )
+        active = None
+    return decision, active, previous
 
 
 def _opened(call: _Call, t: Opened) -> AlertChange:
-    conn, tenant_id = call.conn, call.tenant_id
     maintenance = guards.maintenance_covering(
-        conn, tenant_id, t.at, device_id=call.device_id, site_id=call.facts.site_id
+        call.conn, call.tenant_id, t.at, device_id=call.device_id, site_id=call.facts.site_id
     )
-    if maintenance is not None:
+    decision, active, previous = _decide(call, t, in_maintenance=maintenance is not None)
+    if decision.action == "suppress":
         logger.info(
             "alert not raised: maintenance",
-            extra={"tenant_id": tenant_id, "device": call.device_id, "rule": call.rule.id, "maintenance": maintenance},
+            extra={
+                "tenant_id": call.tenant_id,
+                "device": call.device_id,
+                "rule": call.rule.id,
+                "maintenance": maintenance,
+            },
         )
         metrics.add_metric(name="AlertSuppressedByMaintenance", unit=MetricUnit.Count, value=1)
         return AlertChange("suppressed", t.at, reason=f"maintenance {maintenance}")
-    active = _settle_due(call, store.active_for(conn, tenant_id, call.fingerprint), t.at)
-    if active is not None:
+    if decision.action == "repeat":
+        assert active is not None
         return _repeat(call, active, t)
     silence = guards.matching_silence(
-        conn,
-        tenant_id,
+        call.conn,
+        call.tenant_id,
         t.at,
         site_id=call.facts.site_id,
         device_id=call.device_id,
@@ -138,12 +151,8 @@ def _opened(call: _Call, t: Opened) -> AlertChange:
         tags=call.facts.tags,
         severity=call.rule.severity.value,
     )
-    previous = store.last_resolved(conn, tenant_id, call.fingerprint)
-    if (
-        previous is not None
-        and previous.resolved_at is not None
-        and previous.resolved_at <= t.at <= previous.resolved_at + call.policy.reopen_window
-    ):
+    if decision.action == "reopen":
+        assert previous is not None
         return _reopen(call, previous, t, silence)
     return _open(call, t, silence)
 
@@ -264,11 +273,10 @@ def _reopen(call: _Call, previous: Alert, t: Opened, silence: str | None) -> Ale
 
 def _resolved(call: _Call, t: Resolved) -> AlertChange:
     conn, tenant_id = call.conn, call.tenant_id
-    active = _settle_due(call, store.active_for(conn, tenant_id, call.fingerprint), t.at)
-    if active is None:
+    decision, active, _ = _decide(call, t)
+    if decision.action == "ignore" or active is None:
         return AlertChange("ignored", t.at, reason="no active alert")
-    released = t.reason == "released" or active.state is AlertState.ACKNOWLEDGED
-    if active.latched and not released:
+    if decision.action == "latch":
         store.update(conn, tenant_id, active.id, t.at, condition_cleared_at=t.at)
         store.add_timeline(
             conn,
@@ -280,8 +288,9 @@ def _resolved(call: _Call, t: Resolved) -> AlertChange:
             detail={"latched": True, "condition": explanation_tree(t.explanation)},
         )
         return AlertChange("latched", t.at, active.id, None, active.silenced, reason="waits for acknowledgement")
-    if t.reason != "released" and t.at < active.episode_started_at + call.policy.min_open:
-        due = active.episode_started_at + call.policy.min_open
+    if decision.action == "defer":
+        due = decision.until
+        assert due is not None
         store.update(conn, tenant_id, active.id, t.at, resolve_due_at=due)
         store.add_timeline(
             conn,

@@ -25,8 +25,8 @@ from itertools import islice
 import psycopg
 from pydantic import BaseModel
 
+from pulse.alerts.policy import AlertPolicy
 from pulse.alerts.suppression_store import maintenance_covering
-from pulse.alerts.transitions import AlertPolicy
 from pulse.errors import PulseError, RequestInvalid
 from pulse.identity.scope import TenantScope
 from pulse.rules.backtest_alerts import BacktestAlert, DeviceAlerts, device_alerts

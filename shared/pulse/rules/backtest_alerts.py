@@ -1,13 +1,10 @@
 """What the alert lifecycle makes of one device's backtest transitions, in memory.
 
 The evaluator says when a condition opened and cleared; live, ``pulse.alerts.transitions`` turns
-that into alerts with a policy the backtest must follow to show the same alerts:
-
-* an ``Opened`` during a maintenance window of the device or its site raises nothing;
-* flap suppression: a resolve sooner than ``min_open`` after the episode started is deferred to
-  episode start + ``min_open``; an ``Opened`` before then keeps the alert open (a repeat);
-* an ``Opened`` at most ``reopen_window`` after the alert resolved reopens that alert;
-* a latched alert stays open after its condition clears (nobody acknowledges in a backtest).
+that into alerts. The backtest asks the same policy (``pulse.alerts.policy.decide``: maintenance,
+flap-deferred resolves, reopen window, latch) with a snapshot of its in-memory alerts and carries
+the decision out on them, so it shows the alerts live evaluation would have stored. Nobody
+acknowledges in a backtest, so a latched alert stays open after its condition clears.
 
 Silences do not change alerts (a silenced alert is still stored), so they are not consulted.
 """
@@ -20,8 +17,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from pulse.alerts.transitions import AlertPolicy
-from pulse.rules.signals import Explanation, Opened, Transition
+from pulse.alerts.policy import ActiveAlert, AlertPolicy, decide
+from pulse.rules.signals import Explanation, Opened, Resolved, Transition
 
 
 class BacktestAlert(BaseModel):
@@ -71,29 +68,56 @@ class _Lifecycle:
         self.active: _Active | None = None
         self.suppressed = 0
 
-    def settle_due(self, at: datetime) -> None:
-        """A deferred resolve that fell due by ``at`` resolves at the instant it was due."""
-        if self.active is not None and self.active.resolve_due_at is not None and self.active.resolve_due_at <= at:
-            self.active.alert.resolved_at = self.active.resolve_due_at
-            self.active.alert.resolve_reason = "deferred"
-            self.active = None
+    def _snapshot(self) -> ActiveAlert | None:
+        if self.active is None:
+            return None
+        return ActiveAlert(self.active.episode_started_at, self.active.resolve_due_at, self.latch, acknowledged=False)
 
-    def opened(self, at: datetime, why: Explanation) -> None:
-        if self.in_maintenance(at):
+    def settle(self, at: datetime) -> None:
+        """The active alert's deferred resolve, due at ``at``, resolves it."""
+        assert self.active is not None
+        self.active.alert.resolved_at = at
+        self.active.alert.resolve_reason = "deferred"
+        self.active = None
+
+    def apply(self, transition: Transition) -> None:
+        at, why = transition.at, transition.explanation
+        last = self.alerts[-1] if self.alerts and self.active is None else None
+        decision = decide(
+            transition,
+            active=self._snapshot(),
+            last_resolved_at=last.resolved_at if last is not None else None,
+            in_maintenance=isinstance(transition, Opened) and self.in_maintenance(at),
+            policy=self.policy,
+        )
+        if decision.settle_at is not None:
+            last = self.active.alert if self.active is not None else None
+            self.settle(decision.settle_at)
+        if decision.action == "suppress":
             self.suppressed += 1
-            return
-        self.settle_due(at)
-        if self.active is not None:
+        elif decision.action == "repeat":
+            assert self.active is not None
             self.active.alert.fired += 1
             self.active.resolve_due_at = None
-            return
-        last = self.alerts[-1] if self.alerts else None
-        if last is not None and last.resolved_at is not None and at <= last.resolved_at + self.policy.reopen_window:
+        elif decision.action == "reopen":
+            assert last is not None
             last.resolved_at = last.resolve_reason = last.resolved_because = None
             last.fired += 1
             last.reopened += 1
             self.active = _Active(last, at)
-            return
+        elif decision.action == "open":
+            self._open(at, why)
+        elif decision.action in ("defer", "resolve"):
+            assert self.active is not None
+            assert isinstance(transition, Resolved)
+            self.active.alert.resolved_because = describe(why)
+            if decision.action == "defer":
+                self.active.resolve_due_at = decision.until
+            else:
+                self.active.alert.resolved_at, self.active.alert.resolve_reason = at, transition.reason
+                self.active = None
+
+    def _open(self, at: datetime, why: Explanation) -> None:
         alert = BacktestAlert(
             device_id=self.device_id,
             opened_at=at,
@@ -106,18 +130,6 @@ class _Lifecycle:
         )
         self.alerts.append(alert)
         self.active = _Active(alert, at)
-
-    def resolved(self, at: datetime, why: Explanation, reason: str) -> None:
-        self.settle_due(at)
-        active = self.active
-        if active is None or (self.latch and reason != "released"):
-            return
-        active.alert.resolved_because = describe(why)
-        if reason != "released" and at < active.episode_started_at + self.policy.min_open:
-            active.resolve_due_at = active.episode_started_at + self.policy.min_open
-            return
-        active.alert.resolved_at, active.alert.resolve_reason = at, reason
-        self.active = None
 
 
 def device_alerts(
@@ -132,12 +144,9 @@ def device_alerts(
     """The alerts ``transitions`` (one device, oldest first) raise; deferred resolves due before ``end`` settle."""
     lifecycle = _Lifecycle(device_id, latch, policy, in_maintenance)
     for transition in transitions:
-        if isinstance(transition, Opened):
-            lifecycle.opened(transition.at, transition.explanation)
-        else:
-            lifecycle.resolved(transition.at, transition.explanation, transition.reason)
+        lifecycle.apply(transition)
     # the minute sweep settles a deferred resolve at its due instant
     due = lifecycle.active.resolve_due_at if lifecycle.active is not None else None
     if due is not None and due < end:
-        lifecycle.settle_due(due)
+        lifecycle.settle(due)
     return DeviceAlerts(lifecycle.alerts, lifecycle.suppressed)
