@@ -414,3 +414,16 @@ def raise_alert(
     finally:
         db.close()
     return change.alert_id
+
+
+class RecordingOutboxStarter:
+    """An ``OutboxStarter`` that counts how often a writer would have started the outbox function."""
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.starts = 0
+        self.error = error
+
+    def start(self) -> None:
+        self.starts += 1
+        if self.error is not None:
+            raise self.error

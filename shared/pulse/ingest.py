@@ -1,4 +1,7 @@
-"""Entry points of the ingest pipeline: the SQS batch from the IoT rule and HTTP gateway posts."""
+"""Entry points of the ingest pipeline: the SQS batch from the IoT rule and HTTP gateway posts.
+
+Alerts the batch raised commit with it; when it wrote outbox events, the outbox function is started
+right after the commit (``publish_after_commit``)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from pulse.connect.quarantine import QuarantineReason, Rejection
 from pulse.connect.service import IngestResult, ingest_messages
 from pulse.errors import DatabaseUnavailable, PayloadTooLarge, RequestInvalid
 from pulse.observability import logger, metrics
+from pulse.outbox.after_commit import publish_after_commit
 from pulse.settings import get_settings
 
 MAX_HTTP_MESSAGES = 500
@@ -49,9 +53,10 @@ def ingest_sqs_batch(event: dict[str, Any]) -> dict[str, Any]:
                 received_at=now,
             )
     try:
-        result = ingest_messages(
-            runtime.database(), messages, settings, now, runtime.partition_cache(), refused, runtime.rule_cache()
-        )
+        with publish_after_commit(runtime.outbox_starter()):
+            result = ingest_messages(
+                runtime.database(), messages, settings, now, runtime.partition_cache(), refused, runtime.rule_cache()
+            )
     except DatabaseUnavailable as exc:
         logger.error("batch not stored; SQS will redeliver it", extra={"error": exc.detail, "count": len(records)})
         metrics.add_metric(name="IngestBatchFailed", unit=MetricUnit.Count, value=1)
@@ -95,8 +100,9 @@ def ingest_http(tenant_id: str, device_id: str, body: bytes, token: str | None) 
         InboundMessage(message_id=str(i), topic=topic, payload=payload, source="http", received_at=now, token=token)
         for i, payload in enumerate(_http_payloads(body, settings.max_payload_bytes))
     ]
-    result = ingest_messages(
-        runtime.database(), messages, settings, now, runtime.partition_cache(), rules=runtime.rule_cache()
-    )
+    with publish_after_commit(runtime.outbox_starter()):
+        result = ingest_messages(
+            runtime.database(), messages, settings, now, runtime.partition_cache(), rules=runtime.rule_cache()
+        )
     _publish_metrics(result)
     return result

@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from pulse.db import Database
 from pulse.errors import ConfigurationError
+from pulse.outbox.after_commit import OutboxStarter
 from pulse.rules.cache import RuleCache
 from pulse.settings import Settings, get_settings
 from pulse.stream.writer import PartitionCache
@@ -41,8 +42,19 @@ def rule_cache() -> RuleCache:
     return RuleCache()
 
 
+@lru_cache(maxsize=1)
+def outbox_starter() -> OutboxStarter | None:
+    """Starts the outbox function after a commit; None when ``outbox_function_name`` is empty."""
+    name = get_settings().outbox_function_name
+    if not name:
+        return None
+    from pulse.platform.aws.lambda_invoke import lambda_outbox_starter
+
+    return lambda_outbox_starter(name)
+
+
 def reset() -> None:
     if database.cache_info().currsize:
         database().close()
-    for cached in (database, partition_cache, rule_cache, get_settings):
+    for cached in (database, partition_cache, rule_cache, outbox_starter, get_settings):
         cached.cache_clear()

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         default=300, ge=0, le=86_400, description="an open this soon after a resolve reopens the same alert"
     )
     outbox_max_events_per_run: int = Field(default=1000, ge=10, description="rows one publisher run moves at most")
+    outbox_function_name: str = Field(
+        default="",
+        description="outbox Lambda started (asynchronously) after a commit that wrote events; empty: only the "
+        "minute sweep publishes them",
+    )
 
     # Delivery workflow: the state machine a redrive starts (its ARN; set by CDK on the API function).
     delivery_state_machine_arn: str = Field(default="", description="Step Functions state machine of deliveries")

@@ -9,6 +9,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from pulse.outbox.after_commit import count_written
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
@@ -36,6 +38,7 @@ def put(
         (tenant_id, event_type, correlation_id, occurred_at, Jsonb(detail)),
     ).fetchone()
     assert row is not None
+    count_written()
     return int(row[0])
 
 
