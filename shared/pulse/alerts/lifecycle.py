@@ -71,3 +71,14 @@ def resolve(
         publish=publish,
     )
     return after
+
+
+def resolve_for_rule(
+    conn: psycopg.Connection, tenant_id: str, rule_id: str, at: datetime, actor: str, *, reason: str
+) -> list[Alert]:
+    """Resolve every active alert of a rule that stops being evaluated (disabled, deleted): nothing
+    would ever resolve them otherwise. Each gets its timeline entry and ``AlertResolved``."""
+    return [
+        resolve(conn, tenant_id, alert, at, actor, reason=reason)
+        for alert in store.active_of_rule(conn, tenant_id, rule_id)
+    ]

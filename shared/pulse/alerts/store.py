@@ -105,6 +105,16 @@ def active_for(conn: psycopg.Connection, tenant_id: str, fingerprint: str) -> Al
         ).fetchone()
 
 
+def active_of_rule(conn: psycopg.Connection, tenant_id: str, rule_id: str) -> list[Alert]:
+    """The rule's open / acknowledged / snoozed alerts (every device), locked, oldest first."""
+    with conn.cursor(row_factory=class_row(Alert)) as cur:
+        return cur.execute(
+            f"""SELECT {_COLUMNS} FROM alerts
+                WHERE tenant_id = %s AND rule_id = %s AND state = ANY(%s) ORDER BY opened_at, id FOR UPDATE""",
+            (tenant_id, rule_id, list(_ACTIVE_STATES)),
+        ).fetchall()
+
+
 def last_resolved(conn: psycopg.Connection, tenant_id: str, fingerprint: str) -> Alert | None:
     """The fingerprint's most recently resolved (not closed) alert, locked."""
     with conn.cursor(row_factory=class_row(Alert)) as cur:

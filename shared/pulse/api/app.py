@@ -1,7 +1,9 @@
 """``create_app``: the FastAPI application under ``/api/v1``.
 
 Tests build it with fakes (``ApiServices``); the Lambda builds it once per container with
-``default_services()``: the runtime database (``pulse_app``), the Cognito JWKS verifier, IoT Core.
+``default_services()``: the runtime database (``pulse_app``), the Cognito JWKS verifier, IoT Core,
+the outbox function's starter. Acknowledging a latched alert releases the rules plane's latch
+(``app.state.latch_releaser``, replaceable in tests).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pulse.api.routers import (
 )
 from pulse.identity.users import UserDirectory
 from pulse.registry.identities import DeviceIdentities
+from pulse.rules.latch import release_rule_latch
 from pulse.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
@@ -70,6 +73,7 @@ def default_services(settings: Settings | None = None) -> ApiServices:
         verifier=TokenVerifier.from_settings(settings),
         identities=identities,
         users=user_directory if settings.cognito_user_pool_id else None,
+        outbox=runtime.outbox_starter,
     )
 
 
@@ -91,6 +95,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
         "ETag/If-Match on updates that race, per-tenant rate limit (429 + Retry-After).",
     )
     app.state.services = svc
+    app.state.latch_releaser = release_rule_latch
 
     @app.middleware("http")
     async def request_ids(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

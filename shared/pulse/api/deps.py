@@ -23,6 +23,7 @@ from pulse.identity.tokens import TokenVerifier
 from pulse.identity.users import UserDirectory
 from pulse.ops.operator_audit import record_access
 from pulse.ops.quota import count_request
+from pulse.outbox.after_commit import OutboxStarter
 from pulse.registry.errors import NotFound
 from pulse.registry.identities import DeviceIdentities
 from pulse.registry.provisioning import ProvisioningConfig
@@ -41,6 +42,8 @@ class ApiServices:
     identities: Callable[[], DeviceIdentities]
     users: Callable[[], UserDirectory] | None = None
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    # starts the outbox function after a commit that wrote alert events (None: the minute sweep does)
+    outbox: Callable[[], OutboxStarter | None] = field(default=lambda: None)
 
     @property
     def provisioning(self) -> ProvisioningConfig:

@@ -7,15 +7,18 @@ A rule is created at version 1. An update writes version N+1 and points the rule
 per-device state is kept, and the evaluator keeps the state of every condition node the new
 version did not change (nodes are keyed by a fingerprint of their JSON). Disabling or deleting a
 rule drops its per-device state: a rule enabled again starts fresh instead of replaying timers
-that ran while nobody was watching.
+that ran while nobody was watching. Its active alerts resolve in the same transaction (reason
+``rule disabled`` / ``rule deleted``, by the user), since nothing would evaluate them again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import psycopg
 
+from pulse.alerts.lifecycle import resolve_for_rule
 from pulse.errors import RequestInvalid
 from pulse.identity.scope import Actor
 from pulse.ops.audit import record_change
@@ -31,10 +34,21 @@ MAX_PAGE = 200
 
 @dataclass(frozen=True, slots=True)
 class RuleChange:
-    """A write's result: the rule now, and the devices whose state it dropped while firing."""
+    """A write's result: the rule now, the devices whose state it dropped while firing, and the
+    alerts it resolved."""
 
     record: RuleRecord
     dropped_firing: list[str]
+    resolved_alerts: list[str]
+
+
+def _stop_evaluating(
+    conn: psycopg.Connection, tenant_id: str, rule_id: str, actor: Actor, at: datetime | None, reason: str
+) -> tuple[list[str], list[str]]:
+    """Drops the rule's states and resolves its active alerts: (devices that were firing, alert ids)."""
+    dropped = store.delete_rule_state(conn, tenant_id, rule_id)
+    resolved = resolve_for_rule(conn, tenant_id, rule_id, at or datetime.now(UTC), actor.display, reason=reason)
+    return dropped, [alert.id for alert in resolved]
 
 
 def _check_tenant(tenant_id: str, rule: Rule) -> None:
@@ -69,6 +83,7 @@ def update_rule(
     actor: Actor,
     *,
     expected_version: int | None = None,
+    at: datetime | None = None,
 ) -> RuleRecord:
     """Writes the next version; ``expected_version`` (If-Match) must be the current one when given."""
     _check_tenant(tenant_id, rule)
@@ -81,35 +96,48 @@ def update_rule(
     store.insert_version(conn, tenant_id, after, actor.subject)
     store.update_rule_head(conn, tenant_id, after)
     if not after.enabled:
-        store.delete_rule_state(conn, tenant_id, rule_id)
+        _stop_evaluating(conn, tenant_id, rule_id, actor, at, "rule disabled")
     record_change(conn, tenant_id, actor, "rule.update", "rule", rule_id, before.rule, after)
     record = store.fetch_rule(conn, tenant_id, rule_id)
     assert record is not None
     return record
 
 
-def set_rule_enabled(conn: psycopg.Connection, tenant_id: str, rule_id: str, enabled: bool, actor: Actor) -> RuleChange:
-    """Turns evaluation on or off without a new version. Off drops the per-device state."""
+def set_rule_enabled(
+    conn: psycopg.Connection,
+    tenant_id: str,
+    rule_id: str,
+    enabled: bool,
+    actor: Actor,
+    *,
+    at: datetime | None = None,
+) -> RuleChange:
+    """Turns evaluation on or off without a new version. Off drops the per-device state and resolves
+    the rule's active alerts."""
     before = _locked(conn, tenant_id, rule_id)
     dropped: list[str] = []
+    resolved: list[str] = []
     if before.enabled != enabled:
         store.set_rule_flags(conn, tenant_id, rule_id, enabled=enabled, deleted=False)
         if not enabled:
-            dropped = store.delete_rule_state(conn, tenant_id, rule_id)
+            dropped, resolved = _stop_evaluating(conn, tenant_id, rule_id, actor, at, "rule disabled")
         action = "rule.enable" if enabled else "rule.disable"
         record_change(
             conn, tenant_id, actor, action, "rule", rule_id, {"enabled": before.enabled}, {"enabled": enabled}
         )
     record = store.fetch_rule(conn, tenant_id, rule_id)
     assert record is not None
-    return RuleChange(record, dropped)
+    return RuleChange(record, dropped, resolved)
 
 
-def delete_rule(conn: psycopg.Connection, tenant_id: str, rule_id: str, actor: Actor) -> list[str]:
-    """Soft delete (versions stay for audit and alert history); returns devices that were firing."""
+def delete_rule(
+    conn: psycopg.Connection, tenant_id: str, rule_id: str, actor: Actor, *, at: datetime | None = None
+) -> list[str]:
+    """Soft delete (versions stay for audit and alert history) that resolves the rule's active
+    alerts; returns devices that were firing."""
     before = _locked(conn, tenant_id, rule_id)
     store.set_rule_flags(conn, tenant_id, rule_id, enabled=False, deleted=True)
-    dropped = store.delete_rule_state(conn, tenant_id, rule_id)
+    dropped, _ = _stop_evaluating(conn, tenant_id, rule_id, actor, at, "rule deleted")
     record_change(conn, tenant_id, actor, "rule.delete", "rule", rule_id, before.rule, None)
     return dropped
 

@@ -144,6 +144,14 @@ def fetch_versions(conn: psycopg.Connection, tenant_id: str, rule_id: str) -> li
     return [RuleVersionRecord(Rule.model_validate(row[0]), row[1], row[2], row[3]) for row in rows]
 
 
+def fetch_version(conn: psycopg.Connection, tenant_id: str, rule_id: str, version: int) -> Rule | None:
+    row = conn.execute(
+        "SELECT body::text FROM rule_versions WHERE tenant_id = %s AND rule_id = %s AND version = %s",
+        (tenant_id, rule_id, version),
+    ).fetchone()
+    return Rule.model_validate_json(row[0]) if row else None
+
+
 # --- evaluation reads (cross-tenant as pulse_ingest) -----------------------------------------------
 
 

@@ -24,6 +24,7 @@ from pulse.alerts.models import (
     TimelineEntry,
 )
 from pulse.api.deps import IfMatchDep, ServicesDep, TenantDep, WriterDep, etag
+from pulse.outbox.after_commit import publish_after_commit
 from pulse.registry.paging import DEFAULT_LIMIT, MAX_LIMIT, Page
 from pulse.rules.model import Severity
 
@@ -37,7 +38,7 @@ LimitQ = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 
 
 def _latch(request: Request) -> LatchReleaser:
-    """The rules plane's latch release, when the app was given one (``app.state.latch_releaser``)."""
+    """The rules plane's latch release (``create_app`` sets ``app.state.latch_releaser``)."""
     injected: LatchReleaser | None = getattr(request.app.state, "latch_releaser", None)
     return injected if injected is not None else no_rule_state
 
@@ -92,9 +93,10 @@ def _act(
     note: str,
     **extra: Any,
 ) -> AlertDetail:
-    alert = actions.act(
-        scope, alert_id, action, now=svc.clock(), note=note, if_match=if_match, latch=_latch(request), **extra
-    )
+    with publish_after_commit(svc.outbox()):
+        alert = actions.act(
+            scope, alert_id, action, now=svc.clock(), note=note, if_match=if_match, latch=_latch(request), **extra
+        )
     response.headers["ETag"] = etag(alert.version)
     return alert
 

@@ -15,8 +15,9 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from pulse.alerts.transitions import AlertPolicy
+from pulse.alerts.policy import AlertPolicy
 from pulse.api.deps import IfMatchDep, ServicesDep, TenantDep, WriterDep, etag
+from pulse.outbox.after_commit import publish_after_commit
 from pulse.registry.errors import NotFound, PreconditionRequired
 from pulse.registry.paging import Page, decode_cursor, encode_cursor
 from pulse.rules import service
@@ -109,14 +110,16 @@ def get_rule(scope: TenantDep, rule_id: str, response: Response) -> RuleView:
 
 @router.put("/rules/{rule_id}", responses=_RULE_REFUSALS)
 def update_rule(
-    scope: WriterDep, rule_id: str, body: RuleVersionDraft, if_match: IfMatchDep, response: Response
+    scope: WriterDep, svc: ServicesDep, rule_id: str, body: RuleVersionDraft, if_match: IfMatchDep, response: Response
 ) -> RuleView:
     """Writes the next version; send the rule's ETag (its current version) in If-Match."""
     if if_match is None:
         raise PreconditionRequired("If-Match: send the rule's ETag (its current version) to write the next one")
     rule = _rule(body, scope.tenant_id, rule_id)
-    with scope.transaction() as conn:
-        record = service.update_rule(conn, scope.tenant_id, rule_id, rule, scope.actor, expected_version=if_match)
+    with publish_after_commit(svc.outbox()), scope.transaction() as conn:
+        record = service.update_rule(
+            conn, scope.tenant_id, rule_id, rule, scope.actor, expected_version=if_match, at=svc.clock()
+        )
     return _answer(record, response)
 
 
@@ -128,20 +131,22 @@ def enable_rule(scope: WriterDep, rule_id: str, response: Response) -> RuleView:
 
 
 @router.post("/rules/{rule_id}:disable", responses={404: {"description": "no such rule"}})
-def disable_rule(scope: WriterDep, rule_id: str, response: Response) -> RuleView:
+def disable_rule(scope: WriterDep, svc: ServicesDep, rule_id: str, response: Response) -> RuleView:
     """Stops evaluation (the per-device state is dropped; enabling again starts fresh)."""
-    with scope.transaction() as conn:
-        change = service.set_rule_enabled(conn, scope.tenant_id, rule_id, False, scope.actor)
+    # its active alerts resolve in this transaction (reason "rule disabled"); see rules.service
+    with publish_after_commit(svc.outbox()), scope.transaction() as conn:
+        change = service.set_rule_enabled(conn, scope.tenant_id, rule_id, False, scope.actor, at=svc.clock())
     return _answer(change.record, response)
 
 
 @router.delete(
     "/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"description": "no such rule"}}
 )
-def delete_rule(scope: WriterDep, rule_id: str) -> None:
+def delete_rule(scope: WriterDep, svc: ServicesDep, rule_id: str) -> None:
     """Soft delete: the id stays taken and its versions stay readable for alert history and audit."""
-    with scope.transaction() as conn:
-        service.delete_rule(conn, scope.tenant_id, rule_id, scope.actor)
+    # its active alerts resolve in this transaction (reason "rule deleted"); see rules.service
+    with publish_after_commit(svc.outbox()), scope.transaction() as conn:
+        service.delete_rule(conn, scope.tenant_id, rule_id, scope.actor, at=svc.clock())
 
 
 @router.get("/rules/{rule_id}/versions", responses={404: {"description": "no such rule"}})
