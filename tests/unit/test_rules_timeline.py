@@ -120,14 +120,23 @@ def test_threshold_on_a_twin_value_and_twin_predicates():
     assert timeline(fw, ping, 1, EvaluationContext(reported={"fw": {"version": "2.0"}})) == []
 
 
-def test_twin_not_converged_compares_desired_with_reported():
+def test_twin_not_converged_holds_for_a_mismatch_past_the_convergence_deadline():
     r = rule({"kind": "twin_not_converged", "path": "mode"})
     ping = series("temp", [(0, 1)])
-    assert timeline(r, ping, 1, EvaluationContext(desired={"mode": "eco"}, reported={"mode": "boost"})) == [("open", 0)]
-    assert timeline(r, ping, 1, EvaluationContext(desired={"mode": "eco"}, reported={"mode": "eco"})) == []
+    mismatch = {"desired": {"mode": "eco"}, "reported": {"mode": "boost"}}
+    assert timeline(r, ping, 1, EvaluationContext(**mismatch, overdue=frozenset({"mode"}))) == [("open", 0)]
+    assert timeline(r, ping, 1, EvaluationContext(**mismatch)) == []  # still within the deadline
+    assert timeline(r, ping, 1, EvaluationContext(**mismatch, overdue=frozenset({"fan.speed"}))) == []
+    converged = EvaluationContext(desired={"mode": "eco"}, reported={"mode": "eco"}, overdue=frozenset({"mode"}))
+    assert timeline(r, ping, 1, converged) == []
     anywhere = rule({"kind": "twin_not_converged"})
     ctx = EvaluationContext(desired={"fan": {"speed": 2}}, reported={"fan": {"speed": 2, "auto": True}})
     assert timeline(anywhere, ping, 1, ctx) == []
+    late = EvaluationContext(
+        desired={"fan": {"speed": 3}}, reported={"fan": {"speed": 2}}, overdue=frozenset({"fan.speed"})
+    )
+    assert timeline(anywhere, ping, 1, late) == [("open", 0)]
+    assert timeline(rule({"kind": "twin_not_converged", "path": "fan"}), ping, 1, late) == [("open", 0)]
 
 
 # --- time -----------------------------------------------------------------------------------------
@@ -331,8 +340,9 @@ def test_transitions_serialize_to_json_with_the_explanation_tree():
 
 
 def test_twin_not_converged_for_ten_minutes_opens_on_the_clock_and_resolves_when_reported_catches_up():
+    """Overdue from minute 0 (the convergence check raised TwinNotConverged); ``for`` adds 10 minutes."""
     r = rule({"kind": "for", "duration": "10m", "condition": {"kind": "twin_not_converged", "path": "mode"}})
-    waiting = EvaluationContext(desired={"mode": "eco"}, reported={"mode": "boost"})
+    waiting = EvaluationContext(desired={"mode": "eco"}, reported={"mode": "boost"}, overdue=frozenset({"mode"}))
     state, transitions = twin_changed(r, None, at(0), waiting)
     assert transitions == []
     state, transitions = tick(r, state, at(12), waiting)

@@ -281,8 +281,12 @@ def _leaf(
     assert isinstance(node, TwinNotConverged)
     desired = dig(context.desired, node.path) if node.path else dict(context.desired)
     reported = dig(context.reported, node.path) if node.path else dict(context.reported)
-    result = desired not in (None, {}) and not _converged(desired, reported)
-    return result, Explanation("twin_not_converged", result, f"desired != reported at {node.path or 'any path'}")
+    under = node.path + "." if node.path else ""
+    overdue = sorted(p for p in context.overdue if p == node.path or p.startswith(under))
+    result = bool(overdue) and desired not in (None, {}) and not _converged(desired, reported)
+    where = node.path or "any path"
+    summary = f"desired != reported at {where} past the convergence deadline"
+    return result, Explanation("twin_not_converged", result, summary, ", ".join(overdue) or None)
 
 
 def next_change(root: Condition, keys: dict[int, str], state: RuleState, after: datetime) -> datetime | None:

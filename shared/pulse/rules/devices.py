@@ -1,7 +1,8 @@
 """What rule evaluation needs to know about a device: scope facts, evaluation context, last message.
 
-Loaded in one query for a set of devices, with the twin document only when a rule that is about
-to run reads twin values (twin predicates or ``twin.*`` refs).
+Loaded in one query for a set of devices, with the twin document (and the desired leaves past
+the convergence deadline) only when a rule that is about to run reads twin values (twin
+predicates or ``twin.*`` refs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pulse.rules.conditions import walk
 from pulse.rules.model import Comparison, Rule, Twin, TwinNotConverged
 from pulse.rules.normalize import MetricMapping, normalize_metrics
 from pulse.rules.signals import EvaluationContext, Sample
+from pulse.twin.document import parse_pointer
 
 DeviceKey = tuple[str, str]
 
@@ -34,9 +36,10 @@ class DeviceFacts:
     last_metrics: Mapping[str, float | bool]
     reported: Mapping[str, Any] = field(default_factory=dict)
     desired: Mapping[str, Any] = field(default_factory=dict)
+    overdue: frozenset[str] = frozenset()
 
     def context(self) -> EvaluationContext:
-        return EvaluationContext(self.attributes, self.reported, self.desired, self.timezone)
+        return EvaluationContext(self.attributes, self.reported, self.desired, self.timezone, self.overdue)
 
     def in_scope(self, rule: Rule) -> bool:
         return rule.scope.matches(
@@ -77,9 +80,15 @@ def load_devices(
         return {}
     twin = "t.document -> 'state'" if with_twin else "NULL::jsonb"
     join = "LEFT JOIN device_twins t ON t.tenant_id = d.tenant_id AND t.device_id = d.id" if with_twin else ""
+    overdue = (
+        """ARRAY(SELECT p.path FROM twin_pending_desired p
+                 WHERE p.tenant_id = d.tenant_id AND p.device_id = d.id AND p.notified_at IS NOT NULL)"""
+        if with_twin
+        else "NULL::text[]"
+    )
     rows = conn.execute(
         f"""SELECT d.tenant_id, d.id, d.site_id, d.model, d.tags, d.attributes, s.timezone, d.last_msg_ts,
-                   d.last_metrics, {twin}
+                   d.last_metrics, {twin}, {overdue}
             FROM unnest(%b::text[], %b::text[]) AS k(tenant_id, device_id)
             JOIN devices d ON d.tenant_id = k.tenant_id AND d.id = k.device_id
             LEFT JOIN sites s ON s.tenant_id = d.tenant_id AND s.id = d.site_id
@@ -102,5 +111,6 @@ def load_devices(
             last_metrics=r[8],
             reported=state.get("reported") or {},
             desired=state.get("desired") or {},
+            overdue=frozenset(".".join(parse_pointer(pointer)) for pointer in r[10] or ()),
         )
     return found

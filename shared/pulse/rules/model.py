@@ -196,7 +196,10 @@ class Twin(Comparison):
 
 
 class TwinNotConverged(_Node):
-    """Desired differs from reported at ``path`` (or anywhere in desired when ``path`` is null)."""
+    """Desired differs from reported at ``path`` (or anywhere in desired when ``path`` is null) past
+    the tenant's convergence deadline: true from when the twin's convergence check raises
+    ``TwinNotConverged`` for a leaf there until the device reports it or desired changes again.
+    (A mismatch at once is a ``twin`` comparison with a ref: ``reported.fw != twin.desired.fw``.)"""
 
     kind: Literal["twin_not_converged"]
     path: Annotated[str, StringConstraints(pattern=TWIN_PATH_PATTERN)] | None = None

@@ -30,13 +30,16 @@ class Sample:
 class EvaluationContext:
     """What the evaluator knows about the device besides telemetry.
 
-    ``reported`` / ``desired`` are the twin's state documents; ``timezone`` is the site's IANA zone.
+    ``reported`` / ``desired`` are the twin's state documents; ``timezone`` is the site's IANA zone;
+    ``overdue`` the dotted paths of desired leaves the device has not reported within the tenant's
+    convergence deadline (the twin's convergence check raised ``TwinNotConverged`` for them).
     """
 
     attributes: Mapping[str, Any] = field(default_factory=dict)
     reported: Mapping[str, Any] = field(default_factory=dict)
     desired: Mapping[str, Any] = field(default_factory=dict)
     timezone: str | None = None
+    overdue: frozenset[str] = frozenset()
 
     def lookup(self, ref: str) -> Any:
         """The value at a ref path (``attributes.x``, ``twin.reported.a.b``); None when missing."""

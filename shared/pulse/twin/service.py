@@ -3,7 +3,10 @@
 Every tenant call runs in ``tenant_transaction`` (row-level security as pulse_app). An update locks
 the twin row (``SELECT ... FOR UPDATE``), applies the pure rules of ``pulse.twin.document`` and
 writes document, revision and pending-convergence rows in the same transaction, so a refusal
-(409, 412, 413, 400) writes nothing at all.
+(409, 412, 413, 400) writes nothing at all. Rules that read the twin are re-evaluated in that
+transaction too (``pulse.rules.twin_changes``): a twin-only rule opens and resolves without
+telemetry, and its alerts commit with the update that raised them. The convergence check does the
+same for each device it raises ``TwinNotConverged`` for (``twin_not_converged`` conditions).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any, Literal
 from pulse.db import Database, tenant_transaction
 from pulse.identity.scope import operator_transaction
 from pulse.observability import logger
+from pulse.rules.twin_changes import evaluate_twin_change
 from pulse.twin import store
 from pulse.twin.document import (
     MISSING,
@@ -172,6 +176,7 @@ def update_twin_in(
         client_token=update.client_token,
     )
     _sync_convergence(conn, tenant_id, device_id, change, at)
+    evaluate_twin_change(conn, tenant_id, device_id, at)
     return change
 
 
@@ -254,6 +259,8 @@ def find_unconverged(
                 conn, item.tenant_id, item.device_id, TWIN_NOT_CONVERGED, event.event_key, at, event.data()
             ):
                 raised.append(event)
+        for tenant_id, device_id in sorted({(e.tenant_id, e.device_id) for e in raised}):
+            evaluate_twin_change(conn, tenant_id, device_id, at)
     if raised:
         logger.info("twins not converged", extra={"count": len(raised)})
     return raised
