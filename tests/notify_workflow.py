@@ -36,7 +36,7 @@ from pulse.notify.channels import SenderPorts
 from pulse.notify.channels.models import WebhookSecrets
 from pulse.notify.channels.ssrf import parse_allow_list
 from pulse.notify.models import Route, RouteIn
-from pulse.notify.sealing import LocalKeySealer, seal_secrets
+from pulse.notify.sealing import LocalKeySealer, SecretSealer, seal_secrets
 from pulse.notify.tasks import DeliveryPorts
 from pulse.notify.workflow import render
 from pulse.platform.aws.events import BusEvent
@@ -144,7 +144,7 @@ def delivery_ports(sealer: LocalKeySealer) -> DeliveryPorts:
 
 
 def webhook_channel(
-    sql: psycopg.Connection, sealer: LocalKeySealer, tenant_id: str, url: str, channel_id: str = "hook"
+    sql: psycopg.Connection, sealer: SecretSealer, tenant_id: str, url: str, channel_id: str = "hook"
 ) -> str:
     now = datetime.now(UTC)
     secrets = WebhookSecrets.model_validate({"signing_secret": "s" * 32})

@@ -7,6 +7,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -20,6 +21,8 @@ from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
 
 STATE_MACHINE_ENVIRONMENT = "PULSE_DELIVERY_STATE_MACHINE_ARN"  # Settings.delivery_state_machine_arn
+SEALING_ENVIRONMENT = "PULSE_NOTIFY_SEALING"  # Settings.notify_sealing
+SEALING_KEY_ENVIRONMENT = "PULSE_NOTIFY_KMS_KEY_ID"  # Settings.notify_kms_key_id
 ALERT_EVENT_PREFIX = "Alert"
 EVENT_SOURCE = Settings.model_fields["event_source"].default  # what the outbox publisher puts as Source
 NOTIFY_TIMEOUT = Duration.seconds(60)  # under the deliver task's TimeoutSeconds (workflow.DELIVER_TIMEOUT_S)
@@ -39,6 +42,9 @@ class DeliveryConstruct(Construct):
     exist only in ``pulse.notify.retry``. Executions log every event to CloudWatch Logs and are
     traced with X-Ray.
 
+    Channel secrets are sealed with ``channel_secrets_key`` (KMS, rotated yearly): the notify
+    function may decrypt, the API (``grant_channel_secrets(seal=True)``) also encrypt.
+
     Alarms: a failed execution (routing or dead-lettering itself broke, not a receiver), any
     delivery dead-lettered, events the rule could not start, and the function's errors.
     """
@@ -55,7 +61,9 @@ class DeliveryConstruct(Construct):
         super().__init__(scope, construct_id)
         self._defaults = defaults
         self._config = defaults.config
+        self.channel_secrets_key = self._build_channel_secrets_key()
         self.notify = self._build_function(stream)
+        self.grant_channel_secrets(self.notify, seal=False)
         self.log_group = self._build_log_group()
         self.state_machine = self._build_state_machine()
         self.start_dead_letter_queue = iot_rules.error_queue(
@@ -76,6 +84,26 @@ class DeliveryConstruct(Construct):
         """Let ``function`` start executions (redrive) and tell it which state machine."""
         function.function.add_environment(STATE_MACHINE_ENVIRONMENT, self.state_machine.state_machine_arn)
         self.state_machine.grant_start_execution(function.role)
+
+    def grant_channel_secrets(self, function: PulseFunction, *, seal: bool) -> None:
+        """Let ``function`` open channel secrets (and seal them when ``seal``: the API's channel admin)."""
+        function.function.add_environment(SEALING_ENVIRONMENT, "kms")
+        function.function.add_environment(SEALING_KEY_ENVIRONMENT, self.channel_secrets_key.key_arn)
+        # Sealing calls Encrypt and Decrypt directly (no data keys): grant exactly those.
+        actions = ("kms:Encrypt", "kms:Decrypt") if seal else ("kms:Decrypt",)
+        self.channel_secrets_key.grant(function.role, *actions)
+
+    def _build_channel_secrets_key(self) -> kms.Key:
+        # Sealed secrets are unreadable without it: it follows the stage's removal policy like the
+        # data it protects, and a deletion waits the longest window KMS allows outside dev.
+        return kms.Key(
+            self,
+            "ChannelSecretsKey",
+            description=f"Seals Pulse {self._config.stage} channel secrets (webhook signing secrets, keys, tokens)",
+            enable_key_rotation=True,
+            removal_policy=self._config.removal_policy,
+            pending_window=Duration.days(30) if self._config.is_prod else Duration.days(7),
+        )
 
     def _build_function(self, stream: StreamConstruct) -> PulseFunction:
         function = PulseFunction(

@@ -56,6 +56,7 @@ class PulseStack(Stack):
             self.rules.grant_publish(publisher)
         self.delivery = DeliveryConstruct(self, "Delivery", defaults=defaults, stream=self.stream, rules=self.rules)
         self.delivery.grant_redrive(self.api.function)
+        self.delivery.grant_channel_secrets(self.api.function, seal=True)
         self.ops.add_alarm_overview()
 
         self._build_outputs()

@@ -180,7 +180,7 @@ def test_cdk_nag_has_no_unacknowledged_finding(delivery_stack):
     assert violations == []
 
 
-def test_stack_lets_the_api_start_a_redrive(synthesized):
+def test_stack_lets_the_api_start_a_redrive_and_seal_channel_secrets(synthesized):
     [(machine_id, _)] = synthesized.resources("AWS::StepFunctions::StateMachine").items()
     [api] = [
         f["Properties"]
@@ -197,4 +197,36 @@ def test_stack_lets_the_api_start_a_redrive(synthesized):
         if statement["Action"] == "states:StartExecution"
     ]
     assert [s["Resource"] for s in starts] == [{"Ref": machine_id}]
+    assert api["Environment"]["Variables"]["PULSE_NOTIFY_SEALING"] == "kms"
+    sealing = {
+        action
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Resource"] == api["Environment"]["Variables"]["PULSE_NOTIFY_KMS_KEY_ID"]
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert {"kms:Encrypt", "kms:Decrypt"} <= sealing
     assert "DeliveryStateMachineArn" in synthesized.template_json["Outputs"]
+
+
+def test_channel_secrets_are_opened_with_a_rotated_kms_key_the_notify_function_may_only_decrypt(delivery_stack):
+    template, _ = delivery_stack
+    [(key_id, key)] = template.find_resources(
+        "AWS::KMS::Key", {"Properties": {"Description": Match.string_like_regexp("channel secrets")}}
+    ).items()
+    assert key["Properties"]["EnableKeyRotation"] is True
+    _, props = _notify_function(template)
+    variables = props["Environment"]["Variables"]
+    assert variables["PULSE_NOTIFY_SEALING"] == "kms"
+    assert variables["PULSE_NOTIFY_KMS_KEY_ID"] == {"Fn::GetAtt": [key_id, "Arn"]}
+    role = props["Role"]["Fn::GetAtt"][0]
+    kms_actions = {
+        action
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if statement["Resource"] == {"Fn::GetAtt": [key_id, "Arn"]}
+        for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
+    }
+    assert kms_actions == {"kms:Decrypt"}

@@ -9,7 +9,6 @@ receiver that refuses with 4xx must be dead-lettered at once (the outcome is ret
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Iterator
@@ -20,7 +19,8 @@ import pytest
 
 from pulse.local import emulator
 from pulse.local.layout import STAGE
-from pulse.notify.sealing import LocalKeySealer
+from pulse.notify.sealing import KmsSealer
+from pulse.platform.aws.kms import KmsCipher
 from tests.builders import make_tenant
 from tests.e2e.platform import LocalPlatform
 from tests.notify_workflow import Receiver, alert_event_detail, route_to, webhook_channel
@@ -37,14 +37,14 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture(scope="module")
 def webhook_tenant(local_platform: LocalPlatform, receiver: Receiver) -> str:
-    """A tenant whose only route sends every opened alert to ``receiver``; the deployed notify function
-    gets the local sealing key and may reach 127.0.0.1 (what the launcher configures for `make dev`)."""
-    key = LocalKeySealer.generate_key()
+    """A tenant whose only route sends every opened alert to ``receiver``, its secret sealed with the
+    stack's KMS key as the API would; the deployed notify function may reach 127.0.0.1."""
     functions = emulator.boto_client("lambda", local_platform.endpoint)
     variables = functions.get_function_configuration(FunctionName=NOTIFY_FUNCTION)["Environment"]["Variables"]
-    variables |= {"PULSE_NOTIFY_LOCAL_SECRET_KEY": key, "PULSE_NOTIFY_EGRESS_ALLOW_CIDRS": '["127.0.0.1/32"]'}
+    variables["PULSE_NOTIFY_EGRESS_ALLOW_CIDRS"] = '["127.0.0.1/32"]'
     functions.update_function_configuration(FunctionName=NOTIFY_FUNCTION, Environment={"Variables": variables})
-    sealer = LocalKeySealer(base64.urlsafe_b64decode(key))
+    key_id = variables["PULSE_NOTIFY_KMS_KEY_ID"]
+    sealer = KmsSealer(KmsCipher(emulator.boto_client("kms", local_platform.endpoint), key_id))
     with psycopg.connect(local_platform.database_url, autocommit=True) as sql:
         make_tenant(sql, TENANT)
         route_to(sql, TENANT, [webhook_channel(sql, sealer, TENANT, receiver.url)])
