@@ -13,6 +13,7 @@ from pulse_cdk.connect import ConnectConstruct
 from pulse_cdk.delivery import DeliveryConstruct
 from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.identity import IdentityConstruct, portal_origin
+from pulse_cdk.oncall import OncallConstruct
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.rules import RulesConstruct
@@ -26,7 +27,7 @@ class PulseStack(Stack):
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
     Identity (the user pool the API's authorizer trusts), Api, Rules (functions that commit alert
-    events, ingest and the API, may start its outbox publisher right after their commit), Delivery
+    events (ingest, the API, twin and on-call) may start its outbox publisher right after their commit), Delivery
     (its rule listens on the Rules bus; the API may start it for a redrive).
     """
 
@@ -52,7 +53,14 @@ class PulseStack(Stack):
             device_policy_name=self.connect.device_policy_name,
         )
         self.rules = RulesConstruct(self, "Rules", defaults=defaults, stream=self.stream)
-        for publisher in (self.connect.ingest, self.connect.http_ingest.function, self.api.function):
+        self.oncall = OncallConstruct(self, "Oncall", defaults=defaults, stream=self.stream)
+        for publisher in (
+            self.connect.ingest,
+            self.connect.http_ingest.function,
+            self.api.function,
+            self.twin.function,
+            self.oncall.function,
+        ):
             self.rules.grant_publish(publisher)
         self.delivery = DeliveryConstruct(self, "Delivery", defaults=defaults, stream=self.stream, rules=self.rules)
         self.delivery.grant_redrive(self.api.function)

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pulse import runtime
 from pulse.observability import logger, metrics, tracer
 from pulse.oncall.gaps import DEFAULT_DAYS, check_coverage
+from pulse.outbox.after_commit import publish_after_commit
 
 
 @logger.inject_lambda_context(log_event=True)
@@ -25,6 +26,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     days = event.get("days", DEFAULT_DAYS)
     if not isinstance(days, int) or not 1 <= days <= 90:
         return {"ok": False, "error": "days: a whole number from 1 to 90"}
-    report = check_coverage(runtime.database(), datetime.now(UTC), days)
+    with publish_after_commit(runtime.outbox_starter()):
+        report = check_coverage(runtime.database(), datetime.now(UTC), days)
     return {"ok": True, "schedules": report.schedules, "with_gaps": report.with_gaps, "opened": report.opened,
             "changed": report.changed, "resolved": report.resolved}  # fmt: skip

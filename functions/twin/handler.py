@@ -17,6 +17,7 @@ from pulse import runtime
 from pulse.commands.service import expire_due
 from pulse.connectivity.service import is_lifecycle_event, record_presence, sweep_connectivity
 from pulse.observability import logger, metrics, tracer
+from pulse.outbox.after_commit import publish_after_commit
 from pulse.settings import get_settings
 from pulse.twin.device_inbound import handle_rule_event
 from pulse.twin.publishing import default_publisher
@@ -27,6 +28,12 @@ from pulse.twin.service import find_unconverged
 @metrics.log_metrics(capture_cold_start_metric=True)
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # twin updates re-evaluate twin rules, so any path here may commit alert events
+    with publish_after_commit(runtime.outbox_starter()):
+        return _handle(event, context)
+
+
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("task") == "find_unconverged":
         return {"raised": len(find_unconverged(runtime.database()))}
     if event.get("task") == "expire_commands":

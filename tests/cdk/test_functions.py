@@ -24,6 +24,7 @@ PULSE_FUNCTIONS = {
     "evaluator",
     "outbox",
     "notify",
+    "oncall",
 }
 
 
