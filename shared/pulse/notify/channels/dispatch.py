@@ -17,6 +17,7 @@ from pulse.notify.channels.models import (
     PagerDutySecrets,
     SlackConfig,
     SlackSecrets,
+    SmsConfig,
     SnmpConfig,
     SnmpSecrets,
     TeamsConfig,
@@ -30,6 +31,7 @@ from pulse.notify.channels.senders.chat import send_slack, send_teams
 from pulse.notify.channels.senders.email import send_email
 from pulse.notify.channels.senders.mqtt import send_mqtt
 from pulse.notify.channels.senders.pagerduty import send_pagerduty
+from pulse.notify.channels.senders.sms import send_sms
 from pulse.notify.channels.senders.webhook import send_webhook
 from pulse.observability import logger
 
@@ -78,4 +80,6 @@ def _send(config: ChannelConfig, secrets: ChannelSecrets, notification: Notifica
         return send_teams(config, secrets, notification, ports)
     if isinstance(config, PagerDutyConfig) and isinstance(secrets, PagerDutySecrets):
         return send_pagerduty(config, secrets, notification, ports)
+    if isinstance(config, SmsConfig):
+        return send_sms(config, notification, ports)
     raise TypeError(f"no sender for {type(config).__name__} with {type(secrets).__name__}")

@@ -25,6 +25,7 @@ EVENT_VERBS: dict[str, str] = {
     "AlertAssigned": "assigned",
     "AlertCommented": "commented",
     "AlertEscalated": "escalated",
+    "AlertReminder": "acknowledged, still open",
     "AlertResolved": "resolved",
     "AlertClosed": "closed",
     "SilenceExpired": "silence expired",

@@ -46,6 +46,9 @@ _HOSTNAME = re.compile(
 _TOPIC_LEVEL = re.compile(r"^[A-Za-z0-9_.:=@~-]+$")
 _SNMP_USER = re.compile(r"^[A-Za-z0-9_.@-]{1,32}$")
 _ENGINE_ID = re.compile(r"^(?:[0-9a-fA-F]{2}){5,32}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_PHONE_SEPARATORS = re.compile(r"[\s().-]")
+_SLACK_MEMBER = re.compile(r"^[UW][A-Z0-9]{6,20}$")
 MAX_TOPIC_SLASHES = 7  # AWS IoT Core refuses a publish topic with more forward slashes
 
 
@@ -57,6 +60,7 @@ class ChannelType(StrEnum):
     SLACK = "slack"
     TEAMS = "teams"
     PAGERDUTY = "pagerduty"
+    SMS = "sms"
 
 
 def _is_loopback_host(host: str) -> bool:
@@ -99,6 +103,14 @@ def check_email_address(value: str) -> str:
     if len(value) > 254 or not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address")
     return value
+
+
+def check_phone_number(value: str) -> str:
+    """An E.164 number (``+4915112345678``); spaces, dots, dashes and parentheses are dropped first."""
+    number = _PHONE_SEPARATORS.sub("", value.strip())
+    if not _E164.match(number):
+        raise ValueError(f"{value!r} is not a phone number in international format (+<country code><number>)")
+    return number
 
 
 class _Model(BaseModel):
@@ -227,6 +239,28 @@ class SlackConfig(_Model):
     mention: Literal["here", "channel"] | None = Field(
         default=None, description="@here or @channel on openings of critical and major alerts"
     )
+    member_id: str | None = Field(
+        default=None, description="a Slack member id (U..., W...): that person is mentioned in every message"
+    )
+
+    @field_validator("member_id")
+    @classmethod
+    def _member(cls, value: str | None) -> str | None:
+        if value is not None and not _SLACK_MEMBER.match(value.strip()):
+            raise ValueError(f"{value!r} is not a Slack member id (U or W followed by letters and digits)")
+        return None if value is None else value.strip()
+
+
+class SmsConfig(_Model):
+    """A text message through Amazon SNS to one phone number."""
+
+    type: Literal[ChannelType.SMS] = ChannelType.SMS
+    phone_number: str = Field(description="E.164, e.g. +4915112345678")
+
+    @field_validator("phone_number")
+    @classmethod
+    def _number(cls, value: str) -> str:
+        return check_phone_number(value)
 
 
 class TeamsConfig(_Model):
@@ -244,7 +278,7 @@ class PagerDutyConfig(_Model):
 
 
 ChannelConfig = Annotated[
-    WebhookConfig | EmailConfig | SnmpConfig | MqttConfig | SlackConfig | TeamsConfig | PagerDutyConfig,
+    WebhookConfig | EmailConfig | SnmpConfig | MqttConfig | SlackConfig | TeamsConfig | PagerDutyConfig | SmsConfig,
     Field(discriminator="type"),
 ]
 CHANNEL_CONFIG: TypeAdapter[ChannelConfig] = TypeAdapter(ChannelConfig)
@@ -315,6 +349,12 @@ class MqttSecrets(_Secrets):
     type: Literal[ChannelType.MQTT] = ChannelType.MQTT
 
 
+class SmsSecrets(_Secrets):
+    """SMS has no per-channel secret: the platform's SNS permission sends it."""
+
+    type: Literal[ChannelType.SMS] = ChannelType.SMS
+
+
 class SlackSecrets(_Secrets):
     type: Literal[ChannelType.SLACK] = ChannelType.SLACK
     webhook_url: Secret = Field(description="incoming webhook URL; its path is the credential")
@@ -350,7 +390,14 @@ class PagerDutySecrets(_Secrets):
 
 
 ChannelSecrets = Annotated[
-    WebhookSecrets | EmailSecrets | SnmpSecrets | MqttSecrets | SlackSecrets | TeamsSecrets | PagerDutySecrets,
+    WebhookSecrets
+    | EmailSecrets
+    | SnmpSecrets
+    | MqttSecrets
+    | SlackSecrets
+    | TeamsSecrets
+    | PagerDutySecrets
+    | SmsSecrets,
     Field(discriminator="type"),
 ]
 CHANNEL_SECRETS: TypeAdapter[ChannelSecrets] = TypeAdapter(ChannelSecrets, config=ConfigDict(hide_input_in_errors=True))

@@ -28,6 +28,11 @@ class Mailer(Protocol):
         """Raises ``EmailRejected`` (permanent) or ``EmailUnavailable`` (retryable)."""
 
 
+class SmsSender(Protocol):
+    def send_sms(self, phone_number: str, text: str) -> str:
+        """Raises ``SmsRejected`` (permanent) or ``SmsUnavailable`` (retryable); returns a message id."""
+
+
 class MqttPublisher(Protocol):
     def publish_payload(self, topic: str, payload: bytes, *, qos: int) -> None:
         """Raises ``IotDataError`` (``retryable`` tells whether a later attempt may succeed)."""
@@ -68,6 +73,22 @@ class _LazyMqtt:
         self._publisher.publish_payload(topic, payload, qos=qos)
 
 
+class _LazySms:
+    """SNS, built on the first text message (a function that never sends one never makes the client)."""
+
+    def __init__(self) -> None:
+        self._sender: SmsSender | None = None
+
+    def send_sms(self, phone_number: str, text: str) -> str:
+        if self._sender is None:
+            import boto3  # the adapter's SDK, imported only when SMS is used
+
+            from pulse.platform.aws.sns import SnsSmsPublisher
+
+            self._sender = SnsSmsPublisher(boto3.client("sns"), sender_id="Pulse")
+        return self._sender.send_sms(phone_number, text)
+
+
 def build_mailer(settings: Settings) -> Mailer:
     if settings.notify_email_transport == "smtp":
         from pulse.notify.channels.senders.smtp import SmtpMailer, SmtpSettings
@@ -105,6 +126,7 @@ class SenderPorts:
     egress_allow: Sequence[IPNetwork] = field(default_factory=tuple)
     clock: Callable[[], datetime] = _now
     portal_url: str = ""
+    sms: SmsSender = field(default_factory=_LazySms)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SenderPorts:

@@ -71,6 +71,15 @@ def slack_payload(notification: Notification, *, mention: str | None = None, por
     return {"text": f"{ping}{headline}", "blocks": blocks}
 
 
+def mention_member(payload: dict[str, Any], member_id: str) -> dict[str, Any]:
+    """The payload with ``<@member>`` in front of its text and its headline section (a page for one person).
+    ``member_id`` is validated (``SlackConfig``), so it cannot smuggle other markup."""
+    blocks = [dict(b) for b in payload["blocks"]]
+    headline = blocks[1]
+    headline["text"] = {**headline["text"], "text": f"<@{member_id}> {headline['text']['text']}"[:SLACK_TEXT_LIMIT]}
+    return {**payload, "text": f"<@{member_id}> {payload['text']}", "blocks": blocks}
+
+
 def teams_payload(notification: Notification, *, portal_url: str = "") -> dict[str, Any]:
     """A workflow-webhook message wrapping an Adaptive Card (1.4: what Teams renders everywhere)."""
     card: dict[str, Any] = {

@@ -8,7 +8,7 @@ from pulse.notify.channels.egress import post_json
 from pulse.notify.channels.message import Notification
 from pulse.notify.channels.models import SlackConfig, SlackSecrets, TeamsConfig, TeamsSecrets
 from pulse.notify.channels.ports import SenderPorts
-from pulse.notify.channels.render.chat import slack_payload, teams_payload
+from pulse.notify.channels.render.chat import mention_member, slack_payload, teams_payload
 from pulse.notify.channels.result import SendResult
 
 CHAT_TIMEOUT_S = 10.0
@@ -17,7 +17,10 @@ CHAT_TIMEOUT_S = 10.0
 def send_slack(
     config: SlackConfig, secrets: SlackSecrets, notification: Notification, ports: SenderPorts
 ) -> SendResult:
-    body = orjson.dumps(slack_payload(notification, mention=config.mention, portal_url=ports.portal_url))
+    payload = slack_payload(notification, mention=config.mention, portal_url=ports.portal_url)
+    if config.member_id:  # a person's contact method: they are pinged by name on every message
+        payload = mention_member(payload, config.member_id)
+    body = orjson.dumps(payload)
     return post_json(secrets.webhook_url.get_secret_value(), body, headers={}, timeout_s=CHAT_TIMEOUT_S, ports=ports)
 
 
