@@ -46,6 +46,7 @@ class EventType(StrEnum):
     UNSNOOZED = "AlertUnsnoozed"
     ASSIGNED = "AlertAssigned"
     COMMENTED = "AlertCommented"
+    ESCALATED = "AlertEscalated"  # an escalation step ran (pulse.escalation)
     RESOLVED = "AlertResolved"
     CLOSED = "AlertClosed"
     SILENCE_EXPIRED = "SilenceExpired"

@@ -80,7 +80,10 @@ class RouteIn(BaseModel):
 
     name: Name
     matchers: RouteMatchers = Field(default_factory=RouteMatchers)
-    channel_ids: list[Id] = Field(min_length=1, max_length=20)
+    channel_ids: list[Id] = Field(default_factory=list, max_length=20)
+    escalation_policy_id: Id | None = Field(
+        default=None, description="an opened (or reopened) alert the route takes starts this escalation policy"
+    )
     continue_: bool = Field(
         default=False, alias="continue", description="also try the routes after this one when it matches"
     )
@@ -98,6 +101,8 @@ class RouteIn(BaseModel):
 
     @model_validator(mode="after")
     def _distinct(self) -> RouteIn:
+        if not self.channel_ids and self.escalation_policy_id is None:
+            raise ValueError("a route needs channel_ids, an escalation_policy_id, or both")
         if len(set(self.channel_ids)) != len(self.channel_ids):
             raise ValueError("channel_ids must not repeat")
         if len(set(self.group_by)) != len(self.group_by):

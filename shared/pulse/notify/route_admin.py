@@ -28,9 +28,15 @@ def _check_channels(conn: psycopg.Connection, tenant_id: str, channel_ids: list[
         raise RequestInvalid(f"channel_ids: no channel {', '.join(map(repr, missing[:5]))}")
 
 
+def _check_policy(conn: psycopg.Connection, tenant_id: str, policy_id: str | None) -> None:
+    if policy_id is not None and not store.escalation_policy_exists(conn, tenant_id, policy_id):
+        raise RequestInvalid(f"escalation_policy_id: no escalation policy {policy_id!r}")
+
+
 def create_route(scope: TenantScope, body: RouteCreate, *, now: datetime) -> Route:
     with scope.transaction() as conn:
         _check_channels(conn, scope.tenant_id, body.channel_ids)
+        _check_policy(conn, scope.tenant_id, body.escalation_policy_id)
         order = store.lock_routes(conn, scope.tenant_id)
         position = len(order) if body.position is None else min(body.position, len(order))
         route = Route(
@@ -85,6 +91,7 @@ def update_route(scope: TenantScope, route_id: str, body: RouteIn, *, if_match: 
     with scope.transaction() as conn:
         before = _locked(conn, scope, route_id, if_match)
         _check_channels(conn, scope.tenant_id, body.channel_ids)
+        _check_policy(conn, scope.tenant_id, body.escalation_policy_id)
         fields: dict[str, Any] = body.model_dump(include=_FIELDS)
         after = Route(
             **fields,

@@ -15,6 +15,9 @@ each route that takes the event (``pulse.notify.routing``), per channel of the r
 6. route throttle (one count per new notification): ``throttled``;
 7. tenant's daily quota (one count per delivery to run): ``quota_exceeded``;
 8. otherwise ``pending``, due at the notification's ``send_at``: returned to run.
+
+An ``AlertOpened`` / ``AlertReopened`` that a route with an ``escalation_policy_id`` takes also
+starts that escalation for the alert (``pulse.escalation``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import psycopg
 
 from pulse.db import Database
+from pulse.escalation.store import start as start_escalation
 from pulse.notify import delivery_store as ds
 from pulse.notify import store
 from pulse.notify.deadletters import dead_letter, redrive
@@ -118,6 +122,7 @@ class _Planner:
         taken = select_routes(routes, self.event, tags)
         if not taken:
             return "no route matched"
+        escalating = self._escalate(taken)
         channels = store.channels_by_id(self.conn, self.tenant_id, sorted({c for r in taken for c in r.channel_ids}))
         for route in taken:
             targets = [c for c in route.channel_ids if c in channels and c not in self.covered]
@@ -132,7 +137,25 @@ class _Planner:
             return "silenced"
         if self.deliveries or self.grouped:
             return "planned"
-        return "nothing to send"
+        return "escalation started" if escalating else "nothing to send"
+
+    def _escalate(self, taken: list[Route]) -> bool:
+        """An opened (or reopened) alert a route with an escalation policy takes starts that policy
+        (the first such route's); the escalation engine pages from there."""
+        route = next((r for r in taken if r.escalation_policy_id), None)
+        alert_id = self.event.alert_id
+        if route is None or alert_id is None or self.event.silenced or self.event.kind not in ("opened", "reopened"):
+            return False
+        assert route.escalation_policy_id is not None
+        return start_escalation(
+            self.conn,
+            self.tenant_id,
+            alert_id,
+            route.escalation_policy_id,
+            route.id,
+            self.now,
+            restart=self.event.kind == "reopened",
+        )
 
     def _route(self, route: Route, channel_ids: list[str]) -> None:
         if self.event.silenced:

@@ -139,19 +139,21 @@ def delete_channel(conn: psycopg.Connection, tenant_id: str, channel_id: str) ->
 
 _ROUTE = (
     "id, position, name, matchers, channel_ids, continue_matching, group_by, group_wait_s, group_interval_s, "
-    "repeat_interval_s, throttle_limit, throttle_window_s, enabled, version, created_at, updated_at"
+    "repeat_interval_s, throttle_limit, throttle_window_s, enabled, version, created_at, updated_at, "
+    "escalation_policy_id"
 )
 
 
 def _route(row: tuple[Any, ...]) -> Route:
     (rid, position, name, matchers, channel_ids, cont, group_by, wait, interval, repeat, t_limit, t_window) = row[:12]
-    enabled, version, created_at, updated_at = row[12:]
+    enabled, version, created_at, updated_at, escalation_policy_id = row[12:]
     return Route(
         id=rid,
         position=position,
         name=name,
         matchers=RouteMatchers.model_validate(matchers),
         channel_ids=list(channel_ids),
+        escalation_policy_id=escalation_policy_id,
         continue_=cont,
         group_by=list(group_by),
         group_wait_s=wait,
@@ -178,13 +180,17 @@ def _route_values(route: RouteIn) -> tuple[Any, ...]:
         route.throttle.limit if route.throttle else None,
         route.throttle.window_s if route.throttle else None,
         route.enabled,
+        route.escalation_policy_id,
     )
 
 
 def insert_route(conn: psycopg.Connection, tenant_id: str, route: Route) -> None:
     conn.execute(
-        f"""INSERT INTO notification_routes (tenant_id, {_ROUTE})
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        """INSERT INTO notification_routes (tenant_id, id, position, name, matchers, channel_ids, continue_matching,
+                                               group_by, group_wait_s, group_interval_s, repeat_interval_s,
+                                               throttle_limit, throttle_window_s, enabled, escalation_policy_id,
+                                               version, created_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         (
             tenant_id,
             route.id,
@@ -201,7 +207,8 @@ def update_route(conn: psycopg.Connection, tenant_id: str, route: Route) -> None
     conn.execute(
         """UPDATE notification_routes SET name = %s, matchers = %s, channel_ids = %s, continue_matching = %s,
                   group_by = %s, group_wait_s = %s, group_interval_s = %s, repeat_interval_s = %s,
-                  throttle_limit = %s, throttle_window_s = %s, enabled = %s, version = %s, updated_at = %s
+                  throttle_limit = %s, throttle_window_s = %s, enabled = %s, escalation_policy_id = %s,
+                  version = %s, updated_at = %s
            WHERE tenant_id = %s AND id = %s""",
         (*_route_values(route), route.version, route.updated_at, tenant_id, route.id),
     )
@@ -252,3 +259,10 @@ def delete_route(conn: psycopg.Connection, tenant_id: str, route_id: str) -> Non
 def existing_channel_ids(conn: psycopg.Connection, tenant_id: str, ids: list[str]) -> set[str]:
     rows = conn.execute("SELECT id FROM channels WHERE tenant_id = %s AND id = ANY(%s)", (tenant_id, ids)).fetchall()
     return {r[0] for r in rows}
+
+
+def escalation_policy_exists(conn: psycopg.Connection, tenant_id: str, policy_id: str) -> bool:
+    row = conn.execute(
+        "SELECT 1 FROM escalation_policies WHERE tenant_id = %s AND id = %s", (tenant_id, policy_id)
+    ).fetchone()
+    return row is not None

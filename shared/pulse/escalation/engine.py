@@ -1,0 +1,244 @@
+"""The escalation engine: one ``tick`` walks every due escalation and starts every due delivery.
+
+Phase 1, in batches, each one transaction: claim escalations that are due or whose alert changed
+(``FOR UPDATE SKIP LOCKED`` on the escalation *and* its alert, so a person acknowledging at that
+moment waits for the batch or the batch skips the alert), ask ``policy.advance`` what is due, and
+write for each action its notification and deliveries (event id ``escalation:<alert>:<step>:<repeat>``
+or ``...:reminder:<n>``: the pipeline's UNIQUE(event_id, channel) makes an action page a channel
+once however often it runs), its ``escalated`` / ``reminded`` timeline entry and, for steps, an
+``AlertEscalated`` outbox event; raise the severity where a step says so; save the cursor.
+
+Phase 2: escalation deliveries that are due and not started are claimed with their alert, again
+under lock. A step's delivery whose alert is no longer open (acknowledged, snoozed, resolved), or a
+reminder whose alert is no longer acknowledged, is ``suppressed``: nobody is paged after an
+acknowledgement. The rest start through the ``DeliveryStarter`` (the delivery workflow; in tests a
+starter that calls ``deliver``), up to 500 per execution. A start that fails is tried next tick.
+
+Metrics: ``EscalationLagSeconds`` (how late the most overdue escalation was handled),
+``EscalationActions``, ``EscalationDeliveriesStarted``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from aws_lambda_powertools.metrics import MetricUnit
+from psycopg.types.json import Jsonb
+
+from pulse.alerts import store as alerts_store
+from pulse.alerts.explain import event_data
+from pulse.alerts.models import SEVERITY_RANK, Alert, EventType
+from pulse.db import Database
+from pulse.errors import PulseError
+from pulse.escalation import store, tick_store
+from pulse.escalation.models import DoneAction, EscalationPolicy, RaiseSeverityStep
+from pulse.escalation.policy import AlertClock, DueAction, advance
+from pulse.escalation.store import DueEscalation, Progress
+from pulse.escalation.targets import Resolved, Targets
+from pulse.escalation.tick_store import TickWrites
+from pulse.notify.deadletters import DeliveryStarter
+from pulse.observability import logger, metrics
+
+ACTOR = "system:escalation"
+REMINDER_EVENT = "AlertReminder"
+BATCH = 500
+MAX_PER_EXECUTION = 500  # pulse.platform.aws.stepfunctions.MAX_DELIVERIES_PER_EXECUTION
+MAX_ROUNDS = 200  # 100,000 escalations per tick at most; the rest wait for the next one
+
+
+@dataclass
+class TickReport:
+    escalations: int = 0
+    actions: int = 0
+    deliveries: int = 0
+    ended: int = 0
+    started: int = 0
+    suppressed: int = 0
+    lag_s: float = 0.0
+
+
+def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = BATCH) -> TickReport:
+    report = TickReport()
+    targets = Targets()
+    policies: dict[tuple[str, str], EscalationPolicy] = {}
+    for _ in range(MAX_ROUNDS):
+        with db.transaction() as conn:
+            due = store.claim_due(conn, now, batch)
+            missing = {(d.tenant_id, d.policy_id) for d in due} - policies.keys()
+            policies.update(store.policies_by_key(conn, missing))
+            writes = TickWrites()
+            progress = [
+                _walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report) for d in due
+            ]
+            writes.flush(conn)
+            store.save_progress(conn, progress, now)
+        report.escalations += len(due)
+        report.lag_s = max([report.lag_s, *((now - d.next_due_at).total_seconds() for d in due if d.next_due_at)])
+        if len(due) < batch:
+            break
+    start_due(db, starter, now=now, report=report)
+    metrics.add_metric(name="EscalationLagSeconds", unit=MetricUnit.Seconds, value=report.lag_s)
+    metrics.add_metric(name="EscalationActions", unit=MetricUnit.Count, value=report.actions)
+    metrics.add_metric(name="EscalationDeliveriesStarted", unit=MetricUnit.Count, value=report.started)
+    logger.info("escalation tick", extra={**report.__dict__, "now": now.isoformat()})
+    return report
+
+
+def _walk(
+    conn: psycopg.Connection,
+    item: DueEscalation,
+    policy: EscalationPolicy | None,
+    targets: Targets,
+    writes: TickWrites,
+    now: datetime,
+    report: TickReport,
+) -> Progress:
+    alert = item.alert
+    if policy is None:
+        report.ended += 1
+        return Progress(item.tenant_id, alert.id, item.cursor, alert.version, None, "policy deleted", [])
+    moved = advance(policy, AlertClock(alert.state, alert.acknowledged_at), item.cursor, now)
+    done: list[dict[str, Any]] = []
+    for action in moved.actions:
+        alert, entry = _act(conn, item, alert, policy, action, targets, writes, now)
+        done.append(entry.model_dump(mode="json"))
+        report.actions += 1
+        report.deliveries += entry.deliveries
+    report.ended += moved.ended is not None
+    return Progress(item.tenant_id, alert.id, moved.cursor, alert.version, moved.next_due_at, moved.ended, done)
+
+
+def _act(
+    conn: psycopg.Connection,
+    item: DueEscalation,
+    alert: Alert,
+    policy: EscalationPolicy,
+    action: DueAction,
+    targets: Targets,
+    writes: TickWrites,
+    now: datetime,
+) -> tuple[Alert, DoneAction]:
+    tenant_id, event_id = item.tenant_id, action.event_id(item.alert_key)
+    found, notes = Resolved(), []
+    if action.kind == "reminder":
+        assert policy.reminder is not None
+        found = targets.channels(conn, tenant_id, policy.reminder.channel_ids, now)
+        kind = "reminder"
+    elif isinstance(action.step, RaiseSeverityStep):
+        kind = "raise_severity"
+        target = action.step.severity
+        if SEVERITY_RANK[target] > SEVERITY_RANK[alert.severity]:
+            alerts_store.update(conn, tenant_id, alert.id, now, severity=target)
+            notes.append(f"severity {alert.severity.value} -> {target.value}")
+            alert = alert.model_copy(update={"severity": target, "version": alert.version + 1, "updated_at": now})
+        else:
+            notes.append(f"severity already {alert.severity.value}")
+    else:
+        assert action.step is not None
+        kind = action.step.kind
+        found = targets.resolve(conn, tenant_id, action.step, alert.severity, now)
+    notes += found.notes
+    note = "; ".join(notes)
+    escalation = {"policy_id": policy.id, "kind": kind, "step": action.index, "repeat": action.repeat}
+    if action.kind == "reminder":
+        escalation["reminder"] = action.reminder_no
+    data = event_data(alert, EventType.ESCALATED, now, ACTOR, note, escalation=escalation)
+    event_name = REMINDER_EVENT if action.kind == "reminder" else EventType.ESCALATED.value
+    data["event"] = event_name
+    _page(writes, tenant_id, alert.id, event_id, event_name, data, found, now)
+    detail = {**escalation, "event_id": event_id, "targets": found.targets, "deliveries": len(found.pages)}
+    timeline_action = "reminded" if action.kind == "reminder" else "escalated"
+    writes.timeline.append((tenant_id, alert.id, now, timeline_action, ACTOR, note, Jsonb(detail)))
+    if action.kind == "step":
+        writes.outbox.append((tenant_id, EventType.ESCALATED.value, alert.id, now, Jsonb(data)))
+    entry = DoneAction(
+        key=event_id,
+        kind=kind,
+        step=action.index,
+        repeat=action.repeat,
+        due_at=action.due_at,
+        at=now,
+        targets=found.targets,
+        deliveries=len(found.pages),
+        note=note,
+    )
+    return alert, entry
+
+
+def _page(
+    writes: TickWrites,
+    tenant_id: str,
+    alert_id: str,
+    event_id: str,
+    event_name: str,
+    data: dict[str, Any],
+    found: Resolved,
+    now: datetime,
+) -> None:
+    if not found.pages:
+        return
+    detail = {
+        "metadata": {
+            "event_name": event_name,
+            "event_version": 1,
+            "event_id": event_id,
+            "tenant_id": tenant_id,
+            "correlation_id": alert_id,
+            "occurred_at": now.isoformat(),
+        },
+        "data": data,
+    }
+    notification_id = f"ntf_{uuid.uuid4().hex}"
+    writes.notification(tenant_id, notification_id, now, detail, alert_id, now)
+    for page in found.pages:
+        writes.delivery(
+            tenant_id,
+            f"dlv_{uuid.uuid4().hex}",
+            event_id,
+            event_name,
+            alert_id,
+            page.channel_id,
+            notification_id,
+            page.send_at,
+            now,
+        )
+
+
+def start_due(db: Database, starter: DeliveryStarter, *, now: datetime, report: TickReport | None = None) -> int:
+    """Starts the escalation deliveries that are due (phase 2 of a tick); returns how many started."""
+    report = report or TickReport()
+    for _ in range(MAX_ROUNDS):
+        with db.transaction() as conn:
+            due = tick_store.claim_unstarted(conn, now, BATCH)
+            unwanted: dict[str, list[str]] = {}
+            for d in due:
+                if not d.wanted:
+                    unwanted.setdefault(d.alert_state.value, []).append(d.id)
+            for state, ids in unwanted.items():
+                tick_store.suppress(conn, ids, f"the alert was {state} before this was due")
+                report.suppressed += len(ids)
+        wanted = [d.id for d in due if d.wanted]
+        for chunk in _chunks(wanted, MAX_PER_EXECUTION):
+            try:
+                execution_id = starter.start(chunk)
+            except PulseError as exc:
+                logger.warning(
+                    "escalation deliveries could not start", extra={"count": len(chunk), "error": exc.detail}
+                )
+                return report.started  # still unstarted: the next tick tries again
+            with db.transaction() as conn:
+                tick_store.mark_started(conn, chunk, execution_id)
+            report.started += len(chunk)
+        if len(due) < BATCH:
+            break
+    return report.started
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
