@@ -15,7 +15,7 @@ os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 from pulse.db.migrate import migrate
 from pulse.local.pgcluster import PgCluster, free_port
-from tests.bench import delivery, fleet, ingest, local, rules
+from tests.bench import delivery, escalation, fleet, ingest, local, rules
 
 
 def _fresh_database(cluster: PgCluster, name: str) -> str:
@@ -38,6 +38,7 @@ def main() -> int:
         lines += rules.telemetry_to_alert(_fresh_database(cluster, "bench_alert"))
         lines += rules.scheduled(_fresh_database(cluster, "bench_scheduled"))
         lines += delivery.alert_to_first_attempt(_fresh_database(cluster, "bench_delivery"))
+        lines += escalation.run(_fresh_database(cluster, "bench_escalation"))
         lines += local.run(_fresh_database(cluster, "bench_local"))
     finally:
         cluster.destroy()

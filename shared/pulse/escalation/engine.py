@@ -8,11 +8,13 @@ or ``...:reminder:<n>``: the pipeline's UNIQUE(event_id, channel) makes an actio
 once however often it runs), its ``escalated`` / ``reminded`` timeline entry and, for steps, an
 ``AlertEscalated`` outbox event; raise the severity where a step says so; save the cursor.
 
-Phase 2: escalation deliveries that are due and not started are claimed with their alert, again
-under lock. A step's delivery whose alert is no longer open (acknowledged, snoozed, resolved), or a
-reminder whose alert is no longer acknowledged, is ``suppressed``: nobody is paged after an
-acknowledgement. The rest start through the ``DeliveryStarter`` (the delivery workflow; in tests a
-starter that calls ``deliver``), up to 500 per execution. A start that fails is tried next tick.
+The deliveries a batch writes due at once start right after its commit (the alert was checked under
+lock just before). Phase 2: deliveries of earlier ticks that are due now (a person's later contact
+methods) or whose start was lost are claimed with their alert, again under lock. A step's delivery
+whose alert is no longer open (acknowledged, snoozed, resolved), or a reminder whose alert is no
+longer acknowledged, is ``suppressed``: nobody is paged after an acknowledgement. The rest start
+through the ``DeliveryStarter`` (the delivery workflow; in tests a starter that calls ``deliver``),
+up to 500 per execution. A start that fails is tried next tick.
 
 Metrics: ``EscalationLagSeconds`` (how late the most overdue escalation was handled),
 ``EscalationActions``, ``EscalationDeliveriesStarted``.
@@ -20,7 +22,6 @@ Metrics: ``EscalationLagSeconds`` (how late the most overdue escalation was hand
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,7 +29,6 @@ from typing import Any
 
 import psycopg
 from aws_lambda_powertools.metrics import MetricUnit
-from psycopg.types.json import Jsonb
 
 from pulse.alerts import store as alerts_store
 from pulse.alerts.explain import event_data
@@ -36,7 +36,7 @@ from pulse.alerts.models import SEVERITY_RANK, Alert, EventType
 from pulse.db import Database
 from pulse.errors import PulseError
 from pulse.escalation import store, tick_store
-from pulse.escalation.models import DoneAction, EscalationPolicy, RaiseSeverityStep
+from pulse.escalation.models import EscalationPolicy, RaiseSeverityStep
 from pulse.escalation.policy import AlertClock, DueAction, advance
 from pulse.escalation.store import DueEscalation, Progress
 from pulse.escalation.targets import Resolved, Targets
@@ -46,7 +46,7 @@ from pulse.observability import logger, metrics
 
 ACTOR = "system:escalation"
 REMINDER_EVENT = "AlertReminder"
-BATCH = 500
+BATCH = 1000
 MAX_PER_EXECUTION = 500  # pulse.platform.aws.stepfunctions.MAX_DELIVERIES_PER_EXECUTION
 MAX_ROUNDS = 200  # 100,000 escalations per tick at most; the rest wait for the next one
 
@@ -75,12 +75,12 @@ def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = 
             progress = [
                 _walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report) for d in due
             ]
-            writes.flush(conn)
+            due_now = writes.flush(conn, now)
             store.save_progress(conn, progress, now)
         report.escalations += len(due)
         report.lag_s = max([report.lag_s, *((now - d.next_due_at).total_seconds() for d in due if d.next_due_at)])
-        if len(due) < batch:
-            break
+        if not _start(starter, due_now, report) or len(due) < batch:
+            break  # done, or the workflow refused: what is left is found by the next tick
     start_due(db, starter, now=now, report=report)
     metrics.add_metric(name="EscalationLagSeconds", unit=MetricUnit.Seconds, value=report.lag_s)
     metrics.add_metric(name="EscalationActions", unit=MetricUnit.Count, value=report.actions)
@@ -106,9 +106,9 @@ def _walk(
     done: list[dict[str, Any]] = []
     for action in moved.actions:
         alert, entry = _act(conn, item, alert, policy, action, targets, writes, now)
-        done.append(entry.model_dump(mode="json"))
+        done.append(entry)
         report.actions += 1
-        report.deliveries += entry.deliveries
+        report.deliveries += entry["deliveries"]
     report.ended += moved.ended is not None
     return Progress(item.tenant_id, alert.id, moved.cursor, alert.version, moved.next_due_at, moved.ended, done)
 
@@ -122,7 +122,7 @@ def _act(
     targets: Targets,
     writes: TickWrites,
     now: datetime,
-) -> tuple[Alert, DoneAction]:
+) -> tuple[Alert, dict[str, Any]]:
     tenant_id, event_id = item.tenant_id, action.event_id(item.alert_key)
     found, notes = Resolved(), []
     if action.kind == "reminder":
@@ -153,20 +153,20 @@ def _act(
     _page(writes, tenant_id, alert.id, event_id, event_name, data, found, now)
     detail = {**escalation, "event_id": event_id, "targets": found.targets, "deliveries": len(found.pages)}
     timeline_action = "reminded" if action.kind == "reminder" else "escalated"
-    writes.timeline.append((tenant_id, alert.id, now, timeline_action, ACTOR, note, Jsonb(detail)))
+    writes.entry(tenant_id, alert.id, now, timeline_action, ACTOR, note, detail)
     if action.kind == "step":
-        writes.outbox.append((tenant_id, EventType.ESCALATED.value, alert.id, now, Jsonb(data)))
-    entry = DoneAction(
-        key=event_id,
-        kind=kind,
-        step=action.index,
-        repeat=action.repeat,
-        due_at=action.due_at,
-        at=now,
-        targets=found.targets,
-        deliveries=len(found.pages),
-        note=note,
-    )
+        writes.event(tenant_id, EventType.ESCALATED.value, alert.id, now, data)
+    entry: dict[str, Any] = {  # a DoneAction, as the API reads it back
+        "key": event_id,
+        "kind": kind,
+        "step": action.index,
+        "repeat": action.repeat,
+        "due_at": action.due_at.isoformat(),
+        "at": now.isoformat(),
+        "targets": found.targets,
+        "deliveries": len(found.pages),
+        "note": note,
+    }
     return alert, entry
 
 
@@ -193,12 +193,12 @@ def _page(
         },
         "data": data,
     }
-    notification_id = f"ntf_{uuid.uuid4().hex}"
+    notification_id = f"ntf_{writes.new_id()}"
     writes.notification(tenant_id, notification_id, now, detail, alert_id, now)
     for page in found.pages:
         writes.delivery(
             tenant_id,
-            f"dlv_{uuid.uuid4().hex}",
+            f"dlv_{writes.new_id()}",
             event_id,
             event_name,
             alert_id,
@@ -222,21 +222,26 @@ def start_due(db: Database, starter: DeliveryStarter, *, now: datetime, report: 
             for state, ids in unwanted.items():
                 tick_store.suppress(conn, ids, f"the alert was {state} before this was due")
                 report.suppressed += len(ids)
-        wanted = [d.id for d in due if d.wanted]
-        for chunk in _chunks(wanted, MAX_PER_EXECUTION):
-            try:
-                execution_id = starter.start(chunk)
-            except PulseError as exc:
-                logger.warning(
-                    "escalation deliveries could not start", extra={"count": len(chunk), "error": exc.detail}
-                )
-                return report.started  # still unstarted: the next tick tries again
-            with db.transaction() as conn:
-                tick_store.mark_started(conn, chunk, execution_id)
-            report.started += len(chunk)
-        if len(due) < BATCH:
+        started = _start(starter, [d.id for d in due if d.wanted], report, db=db)
+        if not started or len(due) < BATCH:
             break
     return report.started
+
+
+def _start(starter: DeliveryStarter, ids: list[str], report: TickReport, *, db: Database | None = None) -> bool:
+    """Starts ``ids`` up to 500 per execution; with ``db``, marks each chunk with its execution (a
+    delivery due later must not start twice). False when the workflow refused (tried next tick)."""
+    for chunk in _chunks(ids, MAX_PER_EXECUTION):
+        try:
+            execution_id = starter.start(chunk)
+        except PulseError as exc:
+            logger.warning("escalation deliveries could not start", extra={"count": len(chunk), "error": exc.detail})
+            return False
+        if db is not None:
+            with db.transaction() as conn:
+                tick_store.mark_started(conn, chunk, execution_id)
+        report.started += len(chunk)
+    return True
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
 from psycopg.types.json import Jsonb
 
@@ -200,32 +201,35 @@ class Progress:
 
 
 def save_progress(conn: psycopg.Connection, items: list[Progress], at: datetime) -> None:
-    with conn.cursor() as cur:
-        cur.executemany(
-            """UPDATE alert_escalations SET position = %s, repeat = %s, step_due_at = %s, reminders = %s,
-                      last_reminder_at = %s, alert_version = %s, next_due_at = %s,
-                      status = CASE WHEN %s::text IS NULL THEN 'active' ELSE 'done' END, ended_reason = %s,
-                      done = done || %s, updated_at = %s
-               WHERE tenant_id = %s AND alert_id = %s""",
-            [
-                (
-                    p.cursor.position,
-                    p.cursor.repeat,
-                    p.cursor.step_due_at,
-                    p.cursor.reminders,
-                    p.cursor.last_reminder_at,
-                    p.alert_version,
-                    p.next_due_at,
-                    p.ended,
-                    p.ended,
-                    Jsonb(p.done),
-                    at,
-                    p.tenant_id,
-                    p.alert_id,
-                )
-                for p in items
-            ],
-        )
+    """Every cursor of a batch in one statement (the rows as one JSON document)."""
+    if not items:
+        return
+    rows = [
+        {
+            "t": p.tenant_id,
+            "al": p.alert_id,
+            "pos": p.cursor.position,
+            "rep": p.cursor.repeat,
+            "sd": p.cursor.step_due_at,
+            "rem": p.cursor.reminders,
+            "lr": p.cursor.last_reminder_at,
+            "v": p.alert_version,
+            "nd": p.next_due_at,
+            "end": p.ended,
+            "done": p.done,
+        }
+        for p in items
+    ]
+    conn.execute(
+        """UPDATE alert_escalations e SET position = x.pos, repeat = x.rep, step_due_at = x.sd, reminders = x.rem,
+                  last_reminder_at = x.lr, alert_version = x.v, next_due_at = x.nd,
+                  status = CASE WHEN x."end" IS NULL THEN 'active' ELSE 'done' END, ended_reason = x."end",
+                  done = e.done || x.done, updated_at = %s
+           FROM jsonb_to_recordset(%s::jsonb) AS x(t text, al text, pos int, rep int, sd timestamptz, rem int,
+                                                  lr timestamptz, v int, nd timestamptz, "end" text, done jsonb)
+           WHERE e.tenant_id = x.t AND e.alert_id = x.al""",
+        (at, orjson.dumps(rows).decode()),
+    )
 
 
 def get_escalation(conn: psycopg.Connection, tenant_id: str, alert_id: str) -> dict[str, Any] | None:

@@ -4,12 +4,15 @@ that are due but not started yet. Callers own the transaction."""
 
 from __future__ import annotations
 
+import itertools
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 import psycopg
-from psycopg.types.json import Jsonb
 
 from pulse.alerts.models import AlertState
 
@@ -18,12 +21,20 @@ REMINDER_MARK = ":reminder:"
 
 @dataclass
 class TickWrites:
-    """Rows one batch of escalations writes, in one transaction."""
+    """Rows one batch of escalations writes, in one transaction. Each kind goes in one statement, the
+    rows as one JSON document (``jsonb_to_recordset``): a batch writes thousands of rows in four round
+    trips, and orjson encodes them far faster than per-value parameters."""
 
-    notifications: list[tuple[Any, ...]] = field(default_factory=list)
-    deliveries: list[tuple[Any, ...]] = field(default_factory=list)
-    timeline: list[tuple[Any, ...]] = field(default_factory=list)
-    outbox: list[tuple[Any, ...]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    _prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:20])
+    _serial: Iterator[int] = field(default_factory=itertools.count)
+
+    def new_id(self) -> str:
+        """32 hex digits like a uuid4's: 80 random bits per batch, then a serial (one urandom per batch)."""
+        return f"{self._prefix}{next(self._serial):012x}"
 
     def notification(
         self,
@@ -35,7 +46,9 @@ class TickWrites:
         at: datetime,
     ) -> None:
         event_id = str(detail["metadata"]["event_id"])
-        self.notifications.append((tenant_id, notification_id, send_at, Jsonb([detail]), [event_id], [alert_id], at))
+        self.notifications.append(
+            {"t": tenant_id, "i": notification_id, "s": send_at, "e": [detail], "ev": event_id, "al": alert_id, "c": at}
+        )
 
     def delivery(
         self,
@@ -50,39 +63,71 @@ class TickWrites:
         at: datetime,
     ) -> None:
         self.deliveries.append(
-            (tenant_id, delivery_id, event_id, event_name, alert_id, channel_id, notification_id, send_at, at)
+            {
+                "t": tenant_id,
+                "i": delivery_id,
+                "ev": event_id,
+                "en": event_name,
+                "al": alert_id,
+                "ch": channel_id,
+                "n": notification_id,
+                "s": send_at,
+                "c": at,
+            }
         )
 
-    def flush(self, conn: psycopg.Connection) -> None:
-        with conn.cursor() as cur:
-            if self.notifications:
-                cur.executemany(
-                    """INSERT INTO notifications (tenant_id, id, route_id, group_key, status, send_at, events,
-                                                  event_ids, alert_ids, created_at)
-                       VALUES (%s, %s, NULL, '', 'open', %s, %s, %s, %s, %s)""",
-                    self.notifications,
-                )
-            if self.deliveries:
-                # (event_id, channel_id) is unique: an action that ran before writes nothing again.
-                cur.executemany(
-                    """INSERT INTO deliveries (tenant_id, id, event_id, event_name, alert_id, channel_id, route_id,
-                                               notification_id, status, reason, send_at, created_at)
-                       VALUES (%s, %s, %s, %s, %s, %s, NULL, %s, 'pending', 'escalation', %s, %s)
-                       ON CONFLICT (event_id, channel_id) DO NOTHING""",
-                    self.deliveries,
-                )
-            if self.timeline:
-                cur.executemany(
-                    """INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
-                       VALUES (%s, %s, %s, %s, %s, %s, %s)""",
-                    self.timeline,
-                )
-            if self.outbox:
-                cur.executemany(
-                    """INSERT INTO events_outbox (tenant_id, event_type, correlation_id, occurred_at, detail)
-                       VALUES (%s, %s, %s, %s, %s)""",
-                    self.outbox,
-                )
+    def entry(
+        self, tenant_id: str, alert_id: str, at: datetime, action: str, actor: str, note: str, detail: Any
+    ) -> None:
+        row = {"t": tenant_id, "al": alert_id, "at": at, "a": action, "by": actor, "n": note, "d": detail}
+        self.timeline.append(row)
+
+    def event(self, tenant_id: str, event_type: str, correlation_id: str, at: datetime, detail: Any) -> None:
+        self.outbox.append({"t": tenant_id, "et": event_type, "ci": correlation_id, "at": at, "d": detail})
+
+    def flush(self, conn: psycopg.Connection, now: datetime) -> list[str]:
+        """Writes every row; returns the deliveries written that are due at ``now`` (to start at once)."""
+        due: list[str] = []
+        if self.notifications:
+            conn.execute(
+                """INSERT INTO notifications (tenant_id, id, route_id, group_key, status, send_at, events, event_ids,
+                                              alert_ids, created_at)
+                   SELECT t, i, NULL, '', 'open', s, e, ARRAY[ev], ARRAY[al], c
+                   FROM jsonb_to_recordset(%s::jsonb)
+                        AS x(t text, i text, s timestamptz, e jsonb, ev text, al text, c timestamptz)""",
+                (_rows(self.notifications),),
+            )
+        if self.deliveries:
+            # (event_id, channel_id) is unique: an action that ran before writes nothing again.
+            written = conn.execute(
+                """INSERT INTO deliveries (tenant_id, id, event_id, event_name, alert_id, channel_id, route_id,
+                                           notification_id, status, reason, send_at, created_at)
+                   SELECT t, i, ev, en, al, ch, NULL, n, 'pending', 'escalation', s, c
+                   FROM jsonb_to_recordset(%s::jsonb) AS x(t text, i text, ev text, en text, al text, ch text,
+                                                          n text, s timestamptz, c timestamptz)
+                   ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id, send_at""",
+                (_rows(self.deliveries),),
+            ).fetchall()
+            due = [r[0] for r in written if r[1] <= now]
+        if self.timeline:
+            conn.execute(
+                """INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
+                   SELECT t, al, at, a, by, n, d FROM jsonb_to_recordset(%s::jsonb)
+                        AS x(t text, al text, at timestamptz, a text, by text, n text, d jsonb)""",
+                (_rows(self.timeline),),
+            )
+        if self.outbox:
+            conn.execute(
+                """INSERT INTO events_outbox (tenant_id, event_type, correlation_id, occurred_at, detail)
+                   SELECT t, et, ci, at, d FROM jsonb_to_recordset(%s::jsonb)
+                        AS x(t text, et text, ci text, at timestamptz, d jsonb)""",
+                (_rows(self.outbox),),
+            )
+        return due
+
+
+def _rows(rows: list[dict[str, Any]]) -> str:
+    return orjson.dumps(rows).decode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +148,18 @@ class DueDelivery:
 
 
 def claim_unstarted(conn: psycopg.Connection, now: datetime, limit: int) -> list[DueDelivery]:
-    """Escalation deliveries due and never started, with their alert's state, both locked: an
-    acknowledgement in flight waits for this transaction, or this waits for it."""
+    """Escalation deliveries written by an earlier tick, due, and never started or tried, with their
+    alert's state, both locked: an acknowledgement in flight waits for this transaction, or this waits
+    for it. (A tick starts the deliveries it writes due at once itself, right after its commit; one
+    whose start was lost is found here by the next tick.)"""
     rows = conn.execute(
         """SELECT d.id, d.tenant_id, d.event_id, a.state
            FROM deliveries d JOIN alerts a ON a.tenant_id = d.tenant_id AND a.id = d.alert_id
-           WHERE d.status = 'pending' AND d.execution_id IS NULL AND d.event_id LIKE 'escalation:%%'
-             AND d.send_at <= %s
+           WHERE d.status = 'pending' AND d.attempts = 0 AND d.execution_id IS NULL
+             AND d.event_id LIKE 'escalation:%%' AND d.send_at <= %s AND d.created_at < %s
            ORDER BY d.send_at, d.id LIMIT %s
            FOR UPDATE OF d, a SKIP LOCKED""",
-        (now, limit),
+        (now, now, limit),
     ).fetchall()
     return [DueDelivery(r[0], r[1], r[2], AlertState(r[3])) for r in rows]
 

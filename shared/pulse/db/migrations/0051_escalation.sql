@@ -74,9 +74,9 @@ CREATE TABLE alert_escalations (
 CREATE INDEX alert_escalations_active ON alert_escalations (next_due_at) WHERE status = 'active';
 
 -- Escalation deliveries are created by the engine and started by it once due (after it re-checked
--- the alert under lock); this finds the ones not started yet.
+-- the alert under lock); this finds the ones due later, or whose start was lost, not tried yet.
 CREATE INDEX deliveries_escalation_unstarted ON deliveries (send_at)
-    WHERE status = 'pending' AND execution_id IS NULL AND event_id LIKE 'escalation:%';
+    WHERE status = 'pending' AND attempts = 0 AND execution_id IS NULL AND event_id LIKE 'escalation:%';
 
 DO $$
 DECLARE t text;
