@@ -24,8 +24,10 @@ from pulse.api.routers import (
     channels,
     commands,
     connectivity,
+    contacts,
     deliveries,
     devices,
+    escalation,
     oncall,
     routes,
     rules,
@@ -115,7 +117,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
-    notifications = (channels, routes, deliveries)
+    notifications = (channels, routes, deliveries, escalation, contacts)
     for module in (*modules, *notifications, oncall, activation):
         api.include_router(module.router)
     app.include_router(api)
