@@ -36,6 +36,17 @@ def record(
         outbox.put(conn, tenant_id, event.value, alert.id, at, data)
 
 
+def resolve_changes(at: datetime, actor: str) -> dict[str, Any]:
+    """The columns a resolve sets (the bulk path applies them in memory)."""
+    return {
+        "state": AlertState.RESOLVED,
+        "resolved_at": at,
+        "resolved_by": actor,
+        "resolve_due_at": None,
+        "snoozed_until": None,
+    }
+
+
 def resolve(
     conn: psycopg.Connection,
     tenant_id: str,
@@ -49,13 +60,7 @@ def resolve(
     publish: bool = True,
 ) -> Alert:
     """Resolve an active alert at ``at``; returns it as stored."""
-    changes: dict[str, Any] = {
-        "state": AlertState.RESOLVED,
-        "resolved_at": at,
-        "resolved_by": actor,
-        "resolve_due_at": None,
-        "snoozed_until": None,
-    }
+    changes = resolve_changes(at, actor)
     store.update(conn, tenant_id, alert.id, at, **changes)
     after = alert.model_copy(update={**changes, "updated_at": at, "version": alert.version + 1})
     record(

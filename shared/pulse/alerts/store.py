@@ -11,7 +11,8 @@ from psycopg.types.json import Jsonb
 
 from pulse.alerts.models import ACTIVE, SEVERITY_RANK, Alert, AlertDetail, AlertFilter, AlertState, TimelineEntry
 
-_COLUMNS = (
+# Every column of ``Alert``, in its field order (set-based readers select them too).
+COLUMNS = (
     "id, fingerprint, rule_id, rule_version, rule_name, device_id, site_id, severity, state, source, latched, "
     "silenced, silence_id, snoozed_until, assignee, count, first_value, last_value, opened_at, episode_started_at, "
     "last_fired_at, acknowledged_at, acknowledged_by, condition_cleared_at, resolve_due_at, resolved_at, "
@@ -41,7 +42,7 @@ _UPDATABLE = frozenset(
         "explanation",
     }
 )
-_ACTIVE_STATES = tuple(state.value for state in ACTIVE)
+ACTIVE_STATES = tuple(state.value for state in ACTIVE)
 
 
 def _json(value: Any) -> Jsonb | None:
@@ -89,7 +90,7 @@ def insert(conn: psycopg.Connection, tenant_id: str, alert: AlertDetail) -> bool
 def get(conn: psycopg.Connection, tenant_id: str, alert_id: str, *, lock: bool = False) -> AlertDetail | None:
     with conn.cursor(row_factory=class_row(AlertDetail)) as cur:
         return cur.execute(
-            f"SELECT {_COLUMNS}, explanation FROM alerts WHERE tenant_id = %s AND id = %s"
+            f"SELECT {COLUMNS}, explanation FROM alerts WHERE tenant_id = %s AND id = %s"
             + (" FOR UPDATE" if lock else ""),
             (tenant_id, alert_id),
         ).fetchone()
@@ -99,9 +100,9 @@ def active_for(conn: psycopg.Connection, tenant_id: str, fingerprint: str) -> Al
     """The fingerprint's open / acknowledged / snoozed alert, locked for the caller's transaction."""
     with conn.cursor(row_factory=class_row(Alert)) as cur:
         return cur.execute(
-            f"""SELECT {_COLUMNS} FROM alerts
+            f"""SELECT {COLUMNS} FROM alerts
                 WHERE tenant_id = %s AND fingerprint = %s AND state = ANY(%s) FOR UPDATE""",
-            (tenant_id, fingerprint, list(_ACTIVE_STATES)),
+            (tenant_id, fingerprint, list(ACTIVE_STATES)),
         ).fetchone()
 
 
@@ -109,9 +110,9 @@ def active_of_rule(conn: psycopg.Connection, tenant_id: str, rule_id: str) -> li
     """The rule's open / acknowledged / snoozed alerts (every device), locked, oldest first."""
     with conn.cursor(row_factory=class_row(Alert)) as cur:
         return cur.execute(
-            f"""SELECT {_COLUMNS} FROM alerts
+            f"""SELECT {COLUMNS} FROM alerts
                 WHERE tenant_id = %s AND rule_id = %s AND state = ANY(%s) ORDER BY opened_at, id FOR UPDATE""",
-            (tenant_id, rule_id, list(_ACTIVE_STATES)),
+            (tenant_id, rule_id, list(ACTIVE_STATES)),
         ).fetchall()
 
 
@@ -119,7 +120,7 @@ def last_resolved(conn: psycopg.Connection, tenant_id: str, fingerprint: str) ->
     """The fingerprint's most recently resolved (not closed) alert, locked."""
     with conn.cursor(row_factory=class_row(Alert)) as cur:
         return cur.execute(
-            f"""SELECT {_COLUMNS} FROM alerts
+            f"""SELECT {COLUMNS} FROM alerts
                 WHERE tenant_id = %s AND fingerprint = %s AND state = 'resolved'
                 ORDER BY resolved_at DESC LIMIT 1 FOR UPDATE""",
             (tenant_id, fingerprint),
@@ -199,7 +200,7 @@ def search(
         params.extend(after)
     with conn.cursor(row_factory=class_row(Alert)) as cur:
         return cur.execute(
-            f"SELECT {_COLUMNS} FROM alerts WHERE {' AND '.join(clauses)} ORDER BY opened_at DESC, id DESC LIMIT %s",
+            f"SELECT {COLUMNS} FROM alerts WHERE {' AND '.join(clauses)} ORDER BY opened_at DESC, id DESC LIMIT %s",
             (*params, limit),
         ).fetchall()
 
@@ -215,8 +216,8 @@ def snooze_due(conn: psycopg.Connection, now: datetime, limit: int) -> list[tupl
 
 def _due(conn: psycopg.Connection, where: str, now: datetime, limit: int) -> list[tuple[str, Alert]]:
     rows = conn.execute(
-        f"SELECT tenant_id, {_COLUMNS} FROM alerts WHERE {where} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
+        f"SELECT tenant_id, {COLUMNS} FROM alerts WHERE {where} ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED",
         (now, limit),
     ).fetchall()
-    names = _COLUMNS.split(", ")
+    names = COLUMNS.split(", ")
     return [(row[0], Alert(**dict(zip(names, row[1:], strict=True)))) for row in rows]

@@ -23,19 +23,16 @@ transaction its caller rolls back, and nothing it does may leave the platform.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from aws_lambda_powertools.metrics import MetricUnit
 
-from pulse.alerts import lifecycle, store
+from pulse.alerts import effects, lifecycle, store
 from pulse.alerts import suppression_store as guards
-from pulse.alerts.explain import capture, explanation_tree
 from pulse.alerts.lifecycle import SYSTEM_ACTOR
-from pulse.alerts.models import Alert, AlertChange, AlertDetail, AlertState, EventType, Source, fingerprint
+from pulse.alerts.models import Alert, AlertChange, AlertState, EventType, Source, fingerprint
 from pulse.alerts.policy import ActiveAlert, AlertPolicy, Decision, decide
 from pulse.observability import logger, metrics
 from pulse.rules.model import Rule
@@ -158,46 +155,14 @@ def _opened(call: _Call, t: Opened) -> AlertChange:
 
 
 def _open(call: _Call, t: Opened, silence: str | None) -> AlertChange:
-    rule = call.rule
-    alert = AlertDetail(
-        id=uuid.uuid4().hex,
-        fingerprint=call.fingerprint,
-        rule_id=rule.id,
-        rule_version=rule.version,
-        rule_name=rule.name,
-        device_id=call.device_id,
-        site_id=call.facts.site_id,
-        severity=rule.severity,
-        state=AlertState.OPEN,
-        source=call.source,
-        latched=rule.latch,
-        silenced=silence is not None,
-        silence_id=silence,
-        snoozed_until=None,
-        assignee=None,
-        count=1,
-        first_value=call.value,
-        last_value=call.value,
-        opened_at=t.at,
-        episode_started_at=t.at,
-        last_fired_at=t.at,
-        acknowledged_at=None,
-        acknowledged_by=None,
-        condition_cleared_at=None,
-        resolve_due_at=None,
-        resolved_at=None,
-        resolved_by=None,
-        closed_at=None,
-        updated_at=t.at,
-        version=1,
-        explanation=capture(rule, t.at, t.explanation, call.facts),
+    alert = effects.new_alert(
+        call.rule, call.device_id, call.facts, t, value=call.value, source=call.source, silence=silence
     )
     if not store.insert(call.conn, call.tenant_id, alert):
         # another transaction opened the fingerprint first: this one is a repeat of it
         active = store.active_for(call.conn, call.tenant_id, call.fingerprint)
         assert active is not None
         return _repeat(call, active, t)
-    detail = {"silence_id": silence} if silence else {}
     lifecycle.record(
         call.conn,
         call.tenant_id,
@@ -206,7 +171,7 @@ def _open(call: _Call, t: Opened, silence: str | None) -> AlertChange:
         "opened",
         SYSTEM_ACTOR,
         event=EventType.OPENED,
-        detail=detail,
+        detail=effects.opened_detail(silence),
         publish=call.publish,
     )
     metrics.add_metric(name="AlertOpened", unit=MetricUnit.Count, value=1)
@@ -214,49 +179,19 @@ def _open(call: _Call, t: Opened, silence: str | None) -> AlertChange:
 
 
 def _repeat(call: _Call, active: Alert, t: Opened) -> AlertChange:
-    changes: dict[str, Any] = {
-        "count": active.count + 1,
-        "last_value": call.value,
-        "last_fired_at": max(active.last_fired_at, t.at),
-        "resolve_due_at": None,
-        "condition_cleared_at": None,
-        "rule_version": call.rule.version,
-    }
-    store.update(call.conn, call.tenant_id, active.id, t.at, **changes)
-    if active.resolve_due_at is not None:
+    store.update(call.conn, call.tenant_id, active.id, t.at, **effects.repeat(active, call.rule, t, call.value))
+    cancelled = effects.cancelled_detail(active)
+    if cancelled is not None:
         store.add_timeline(
-            call.conn,
-            call.tenant_id,
-            active.id,
-            t.at,
-            "resolve_cancelled",
-            SYSTEM_ACTOR,
-            detail={"deferred_until": active.resolve_due_at.isoformat(), "reason": "fired again (flap)"},
+            call.conn, call.tenant_id, active.id, t.at, "resolve_cancelled", SYSTEM_ACTOR, detail=cancelled
         )
     return AlertChange("repeated", t.at, active.id, None, active.silenced)
 
 
 def _reopen(call: _Call, previous: Alert, t: Opened, silence: str | None) -> AlertChange:
-    assert previous.resolved_at is not None
-    changes: dict[str, Any] = {
-        "state": AlertState.OPEN,
-        "count": previous.count + 1,
-        "last_value": call.value,
-        "last_fired_at": t.at,
-        "episode_started_at": t.at,
-        "resolved_at": None,
-        "resolved_by": None,
-        "acknowledged_at": None,
-        "acknowledged_by": None,
-        "condition_cleared_at": None,
-        "silenced": silence is not None,
-        "silence_id": silence,
-        "rule_version": call.rule.version,
-        "explanation": capture(call.rule, t.at, t.explanation, call.facts),
-    }
+    changes = effects.reopen(previous, call.rule, t, call.value, call.facts, silence)
     store.update(call.conn, call.tenant_id, previous.id, t.at, **changes)
     after = previous.model_copy(update={k: v for k, v in changes.items() if k != "explanation"})
-    gap = (t.at - previous.resolved_at).total_seconds()
     lifecycle.record(
         call.conn,
         call.tenant_id,
@@ -265,7 +200,7 @@ def _reopen(call: _Call, previous: Alert, t: Opened, silence: str | None) -> Ale
         "reopened",
         SYSTEM_ACTOR,
         event=EventType.REOPENED,
-        detail={"resolved_for_s": gap, **({"silence_id": silence} if silence else {})},
+        detail=effects.reopened_detail(previous, t, silence),
         publish=call.publish,
     )
     return AlertChange("reopened", t.at, previous.id, EventType.REOPENED if call.publish else None, after.silenced)
@@ -278,29 +213,15 @@ def _resolved(call: _Call, t: Resolved) -> AlertChange:
         return AlertChange("ignored", t.at, reason="no active alert")
     if decision.action == "latch":
         store.update(conn, tenant_id, active.id, t.at, condition_cleared_at=t.at)
-        store.add_timeline(
-            conn,
-            tenant_id,
-            active.id,
-            t.at,
-            "condition_cleared",
-            SYSTEM_ACTOR,
-            detail={"latched": True, "condition": explanation_tree(t.explanation)},
-        )
+        detail = effects.latched_detail(t)
+        store.add_timeline(conn, tenant_id, active.id, t.at, "condition_cleared", SYSTEM_ACTOR, detail=detail)
         return AlertChange("latched", t.at, active.id, None, active.silenced, reason="waits for acknowledgement")
     if decision.action == "defer":
         due = decision.until
         assert due is not None
         store.update(conn, tenant_id, active.id, t.at, resolve_due_at=due)
-        store.add_timeline(
-            conn,
-            tenant_id,
-            active.id,
-            t.at,
-            "resolve_deferred",
-            SYSTEM_ACTOR,
-            detail={"until": due.isoformat(), "min_open_s": call.policy.min_open.total_seconds()},
-        )
+        detail = effects.deferred_detail(due, call.policy)
+        store.add_timeline(conn, tenant_id, active.id, t.at, "resolve_deferred", SYSTEM_ACTOR, detail=detail)
         why = f"until {due.isoformat()}"
         return AlertChange("resolve_deferred", t.at, active.id, None, active.silenced, reason=why)
     after = lifecycle.resolve(
@@ -310,7 +231,7 @@ def _resolved(call: _Call, t: Resolved) -> AlertChange:
         t.at,
         SYSTEM_ACTOR,
         reason=t.reason,
-        detail={"condition": explanation_tree(t.explanation)},
+        detail=effects.resolved_detail(t),
         publish=call.publish,
     )
     return AlertChange("resolved", t.at, after.id, EventType.RESOLVED if call.publish else None, after.silenced)
