@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import json
+
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
@@ -16,13 +18,24 @@ from pulse.notify import workflow
 from pulse.settings import Settings
 from pulse_cdk import iot_rules
 from pulse_cdk.function import FunctionDefaults, PulseFunction
-from pulse_cdk.nag import acknowledge_wildcard
+from pulse_cdk.identity import portal_origin
+from pulse_cdk.nag import acknowledge_wildcard, default_policy
 from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
 
 STATE_MACHINE_ENVIRONMENT = "PULSE_DELIVERY_STATE_MACHINE_ARN"  # Settings.delivery_state_machine_arn
 SEALING_ENVIRONMENT = "PULSE_NOTIFY_SEALING"  # Settings.notify_sealing
 SEALING_KEY_ENVIRONMENT = "PULSE_NOTIFY_KMS_KEY_ID"  # Settings.notify_kms_key_id
+# Settings the senders read (pulse.settings.Settings.notify_*, portal_origin for links in messages).
+EMAIL_TRANSPORT_ENVIRONMENT = "PULSE_NOTIFY_EMAIL_TRANSPORT"
+EMAIL_FROM_ENVIRONMENT = "PULSE_NOTIFY_EMAIL_FROM"
+SES_CONFIGURATION_SET_ENVIRONMENT = "PULSE_NOTIFY_SES_CONFIGURATION_SET"
+EGRESS_ALLOW_ENVIRONMENT = "PULSE_NOTIFY_EGRESS_ALLOW_CIDRS"
+PORTAL_ORIGIN_ENVIRONMENT = "PULSE_PORTAL_ORIGIN"
+# pulse.platform.aws.ses.SesMailer calls sesv2 SendEmail (raw content), authorized as ses:SendEmail.
+SES_SEND_ACTION = "ses:SendEmail"
+# MQTT channels publish on the tenant's outbound prefix only (pulse.notify.channels.models.MqttConfig).
+MQTT_PUBLISH_TOPICS = "tenant/*/out/*"
 ALERT_EVENT_PREFIX = "Alert"
 EVENT_SOURCE = Settings.model_fields["event_source"].default  # what the outbox publisher puts as Source
 NOTIFY_TIMEOUT = Duration.seconds(60)  # under the deliver task's TimeoutSeconds (workflow.DELIVER_TIMEOUT_S)
@@ -44,6 +57,12 @@ class DeliveryConstruct(Construct):
 
     Channel secrets are sealed with ``channel_secrets_key`` (KMS, rotated yearly): the notify
     function may decrypt, the API (``grant_channel_secrets(seal=True)``) also encrypt.
+
+    Senders: email goes through SES as ``config.notify_email_from`` (``ses:SendEmail`` on that
+    address's and its domain's identity, and on the configuration set when one is named; without a
+    From address, on every identity of the account), MQTT channels publish through iot-data on
+    ``tenant/*/out/*`` (the data endpoint is looked up with ``iot:DescribeEndpoint``), and on the
+    local stage senders may reach loopback (``config.notify_egress_allow_cidrs``).
 
     Alarms: a failed execution (routing or dead-lettering itself broke, not a receiver), any
     delivery dead-lettered, events the rule could not start, and the function's errors.
@@ -114,10 +133,65 @@ class DeliveryConstruct(Construct):
             description="Delivery workflow tasks: route an alert event, deliver one delivery, dead-letter one",
             memory_size=512,
             timeout=NOTIFY_TIMEOUT,
-            environment=stream.database_environment("pulse_ingest"),
+            environment={**stream.database_environment("pulse_ingest"), **self._sender_environment()},
         )
         stream.grant_database_read(function)
+        self._grant_email(function)
+        self._grant_mqtt(function)
         return function
+
+    def _sender_environment(self) -> dict[str, str]:
+        config = self._config
+        environment = {EMAIL_TRANSPORT_ENVIRONMENT: "ses", PORTAL_ORIGIN_ENVIRONMENT: portal_origin(self.node)}
+        if config.notify_email_from:
+            environment[EMAIL_FROM_ENVIRONMENT] = config.notify_email_from
+        if config.ses_configuration_set:
+            environment[SES_CONFIGURATION_SET_ENVIRONMENT] = config.ses_configuration_set
+        if config.notify_egress_allow_cidrs:
+            environment[EGRESS_ALLOW_ENVIRONMENT] = json.dumps(list(config.notify_egress_allow_cidrs))
+        return environment
+
+    def _grant_email(self, function: PulseFunction) -> None:
+        stack, config = Stack.of(self), self._config
+        address = config.notify_email_address
+        # SES authorizes against the verified identity: the address itself or its domain.
+        names = [address, address.partition("@")[2]] if address else ["*"]
+        resources = [stack.format_arn(service="ses", resource="identity", resource_name=name) for name in names]
+        if config.ses_configuration_set:
+            resources.append(
+                stack.format_arn(
+                    service="ses", resource="configuration-set", resource_name=config.ses_configuration_set
+                )
+            )
+        function.role.add_to_policy(iam.PolicyStatement(actions=[SES_SEND_ACTION], resources=resources))
+        if not address:
+            acknowledge_wildcard(
+                default_policy(function.role),
+                "Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*",
+                "No From address is configured for this stage (-c pulse:notify_email_from), so the function may "
+                "send as any SES identity of this account and region; SES refuses identities that are not verified.",
+            )
+
+    def _grant_mqtt(self, function: PulseFunction) -> None:
+        topics = Stack.of(self).format_arn(service="iot", resource="topic", resource_name=MQTT_PUBLISH_TOPICS)
+        function.role.add_to_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=[topics]))
+        # Its own statement (a Sid is never merged), so no other action shares its Resource '*'.
+        function.role.add_to_policy(
+            iam.PolicyStatement(sid="DescribeIotDataEndpoint", actions=["iot:DescribeEndpoint"], resources=["*"])
+        )
+        policy = default_policy(function.role)
+        acknowledge_wildcard(
+            policy,
+            f"Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:topic/{MQTT_PUBLISH_TOPICS}",
+            "MQTT channels publish on their tenant's outbound prefix tenant/<tenant>/out/...; the tenant is only "
+            "known per delivery, so the grant spans every tenant's out topics and no device topic.",
+        )
+        acknowledge_wildcard(
+            policy,
+            "Resource::*",
+            "iot:DescribeEndpoint has no resource type; it only reveals the account's data endpoint "
+            "(its own statement: no other action is granted on Resource '*' here).",
+        )
 
     def _build_log_group(self) -> logs.LogGroup:
         # /aws/vendedlogs/ keeps the log group's resource policy small when CloudWatch Logs delivers to it.

@@ -22,15 +22,13 @@ from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
-from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT, Synthesized
 
 pytestmark = pytest.mark.cdk
 
 
-@pytest.fixture(scope="module")
-def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
-    outdir = tmp_path_factory.mktemp("delivery-cdk.out")
-    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
+def _synth_delivery(outdir: Path, context: dict[str, Any]) -> tuple[Template, dict[str, Any]]:
+    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT, **context}, outdir=str(outdir))
     config = StageConfig.from_context(app.node, REPO_ROOT)
     stack = Stack(app, "DeliveryTest", env=Environment())
     ops = OpsConstruct(stack, "Ops", config=config)
@@ -45,14 +43,19 @@ def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, 
     return Template.from_stack(stack), report
 
 
+@pytest.fixture(scope="module")
+def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    return _synth_delivery(tmp_path_factory.mktemp("delivery-cdk.out"), {})
+
+
 def _state_machine(template: Template) -> dict[str, Any]:
     [machine] = template.find_resources("AWS::StepFunctions::StateMachine").values()
     return machine["Properties"]
 
 
-def _notify_function(template: Template) -> tuple[str, dict[str, Any]]:
+def _notify_function(template: Template, stage: str = "dev") -> tuple[str, dict[str, Any]]:
     [(logical_id, resource)] = template.find_resources(
-        "AWS::Lambda::Function", {"Properties": {"FunctionName": "pulse-dev-notify"}}
+        "AWS::Lambda::Function", {"Properties": {"FunctionName": f"pulse-{stage}-notify"}}
     ).items()
     return logical_id, resource["Properties"]
 
@@ -230,3 +233,102 @@ def test_channel_secrets_are_opened_with_a_rotated_kms_key_the_notify_function_m
         for action in (statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]])
     }
     assert kms_actions == {"kms:Decrypt"}
+
+
+# --- what the senders may reach and the settings they read ------------------------------------------
+
+SENDER_CONTEXT = {
+    "stage": "local",
+    "pulse:notify_email_from": "Pulse Alerts <alerts@mail.example.com>",
+    "pulse:ses_configuration_set": "pulse-alerts",
+}
+
+
+@pytest.fixture(scope="module")
+def sender_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    """The local stage with a From address and an SES configuration set given as context."""
+    return _synth_delivery(tmp_path_factory.mktemp("delivery-senders-cdk.out"), SENDER_CONTEXT)
+
+
+def _notify_statements(template: Template, stage: str = "dev") -> list[dict[str, Any]]:
+    _, props = _notify_function(template, stage)
+    role = props["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _granted(statements: list[dict[str, Any]], action: str) -> list[str]:
+    """Resources ``action`` is allowed on, ARNs rendered as ``arn:${AWS::Partition}:...``."""
+    resources: list[str] = []
+    for statement in statements:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        if action in actions:
+            listed = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            resources += [Synthesized.render(resource) for resource in listed]
+    return resources
+
+
+def _arn(service: str, resource: str) -> str:
+    return f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
+
+
+def _nag_violations(report: dict[str, Any]) -> list[str]:
+    return [
+        f"{v['ruleName']} at {c['constructPath']}"
+        for plugin in report["pluginReports"]
+        for v in plugin.get("violations", [])
+        for c in v.get("violatingConstructs", [])
+    ]
+
+
+def test_without_a_from_address_email_may_use_any_ses_identity_of_the_account(delivery_stack):
+    template, _ = delivery_stack
+    _, props = _notify_function(template)
+    variables = props["Environment"]["Variables"]
+
+    assert variables["PULSE_NOTIFY_EMAIL_TRANSPORT"] == "ses"
+    assert "PULSE_NOTIFY_EMAIL_FROM" not in variables
+    assert _granted(_notify_statements(template), "ses:SendEmail") == [_arn("ses", "identity/*")]
+    assert _granted(_notify_statements(template), "ses:SendRawEmail") == []
+
+
+def test_email_is_sent_only_as_the_configured_identity_and_configuration_set(sender_stack):
+    template, report = sender_stack
+    _, props = _notify_function(template, "local")
+    variables = props["Environment"]["Variables"]
+
+    assert variables["PULSE_NOTIFY_EMAIL_FROM"] == "Pulse Alerts <alerts@mail.example.com>"
+    assert variables["PULSE_NOTIFY_SES_CONFIGURATION_SET"] == "pulse-alerts"
+    assert set(_granted(_notify_statements(template, "local"), "ses:SendEmail")) == {
+        _arn("ses", "identity/alerts@mail.example.com"),
+        _arn("ses", "identity/mail.example.com"),
+        _arn("ses", "configuration-set/pulse-alerts"),
+    }
+    assert _nag_violations(report) == []
+
+
+def test_mqtt_channels_publish_only_on_tenant_out_topics_after_finding_the_data_endpoint(delivery_stack):
+    template, _ = delivery_stack
+    statements = _notify_statements(template)
+
+    assert _granted(statements, "iot:Publish") == [_arn("iot", "topic/tenant/*/out/*")]
+    [describe] = [s for s in statements if s.get("Sid") == "DescribeIotDataEndpoint"]
+    assert (describe["Action"], describe["Resource"]) == ("iot:DescribeEndpoint", "*")
+
+
+def test_only_the_local_stage_lets_senders_reach_loopback(delivery_stack, sender_stack):
+    _, aws_props = _notify_function(delivery_stack[0])
+    _, local_props = _notify_function(sender_stack[0], "local")
+
+    assert "PULSE_NOTIFY_EGRESS_ALLOW_CIDRS" not in aws_props["Environment"]["Variables"]
+    assert json.loads(local_props["Environment"]["Variables"]["PULSE_NOTIFY_EGRESS_ALLOW_CIDRS"]) == ["127.0.0.0/8"]
+
+
+def test_links_in_messages_point_at_the_portal(delivery_stack):
+    _, props = _notify_function(delivery_stack[0])
+
+    assert props["Environment"]["Variables"]["PULSE_PORTAL_ORIGIN"] == "http://localhost:8080"
