@@ -50,7 +50,7 @@ def test_migrations_run_at_deploy_after_the_secret_exists(synthesized):
 
 
 def test_alarm_topic_is_encrypted_with_a_rotated_key_and_tls_only(synthesized):
-    key = _logical_id(synthesized, "AWS::KMS::Key", lambda p: True)
+    key = _logical_id(synthesized, "AWS::KMS::Key", lambda p: "alarm topic" in p.get("Description", ""))
     synthesized.template.has_resource_properties(
         "AWS::SNS::Topic", {"TopicName": "pulse-dev-alarms", "KmsMasterKeyId": {"Fn::GetAtt": [key, "Arn"]}}
     )
