@@ -57,7 +57,8 @@ class EscalationConstruct(Construct):
 
     def grant_sms(self, function: PulseFunction) -> None:
         """Let ``function`` send text messages (``sns:Publish`` to a phone number, never to a topic)."""
-        function.role.add_to_policy(iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]))
+        # Its own statement (a Sid is never merged), so no other action shares its Resource '*'.
+        function.role.add_to_policy(iam.PolicyStatement(sid="SendSms", actions=["sns:Publish"], resources=["*"]))
         acknowledge_wildcard(
             default_policy(function.role),
             "Resource::*",

@@ -11,6 +11,7 @@ from pulse_cdk.api import ApiConstruct
 from pulse_cdk.config import StageConfig
 from pulse_cdk.connect import ConnectConstruct
 from pulse_cdk.delivery import DeliveryConstruct
+from pulse_cdk.escalation import EscalationConstruct
 from pulse_cdk.function import FunctionDefaults
 from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.oncall import OncallConstruct
@@ -28,7 +29,8 @@ class PulseStack(Stack):
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
     Identity (the user pool the API's authorizer trusts), Api, Rules (functions that commit alert
     events (ingest, the API, twin and on-call) may start its outbox publisher right after their commit), Delivery
-    (its rule listens on the Rules bus; the API may start it for a redrive).
+    (its rule listens on the Rules bus; the API may start it for a redrive), Escalation (starts
+    Delivery executions for its pages).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs: Any) -> None:
@@ -64,6 +66,11 @@ class PulseStack(Stack):
             self.rules.grant_publish(publisher)
         self.delivery = DeliveryConstruct(self, "Delivery", defaults=defaults, stream=self.stream, rules=self.rules)
         self.delivery.grant_redrive(self.api.function)
+        self.escalation = EscalationConstruct(
+            self, "Escalation", defaults=defaults, stream=self.stream, delivery=self.delivery
+        )
+        self.escalation.grant_sms(self.api.function)  # contact-method send-tests
+        self.rules.grant_publish(self.escalation.function)
         self.delivery.grant_channel_secrets(self.api.function, seal=True)
         self.ops.add_alarm_overview()
 

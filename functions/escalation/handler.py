@@ -14,6 +14,7 @@ from pulse import runtime
 from pulse.escalation.engine import tick
 from pulse.notify.defaults import default_starter
 from pulse.observability import logger, metrics, tracer
+from pulse.outbox.after_commit import publish_after_commit
 from pulse.settings import get_settings
 
 
@@ -24,5 +25,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if event.get("task") != "escalate":
         logger.warning("unknown escalation task", extra={"task": str(event.get("task"))[:64]})
         return {"ok": False, "error": "unknown task"}
-    report = tick(runtime.database(), now=datetime.now(UTC), starter=default_starter(get_settings()))
+    with publish_after_commit(runtime.outbox_starter()):  # AlertEscalated events leave after the commit
+        report = tick(runtime.database(), now=datetime.now(UTC), starter=default_starter(get_settings()))
     return {"ok": True, **report.__dict__}

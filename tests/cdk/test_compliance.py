@@ -67,6 +67,7 @@ UNSCOPED_ACTIONS = (
     {"xray:PutTraceSegments", "xray:PutTelemetryRecords"},
     {"iot:CreateKeysAndCertificate", "iot:DescribeEndpoint"},  # the API's provisioning (own policy)
     {"iot:DescribeEndpoint"},  # the twin function's publisher (own statement)
+    {"sns:Publish"},  # SMS contact methods: direct publish to a phone number has no ARN (own statement)
     {  # the delivery state machine: execution logs (log deliveries) and X-Ray tracing
         "logs:CreateLogDelivery",
         "logs:DeleteLogDelivery",

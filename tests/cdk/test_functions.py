@@ -25,6 +25,7 @@ PULSE_FUNCTIONS = {
     "outbox",
     "notify",
     "oncall",
+    "escalation",
 }
 
 

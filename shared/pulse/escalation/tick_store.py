@@ -15,6 +15,7 @@ import orjson
 import psycopg
 
 from pulse.alerts.models import AlertState
+from pulse.outbox.after_commit import count_written
 
 REMINDER_MARK = ":reminder:"
 
@@ -123,6 +124,8 @@ class TickWrites:
                         AS x(t text, et text, ci text, at timestamptz, d jsonb)""",
                 (_rows(self.outbox),),
             )
+            for _ in self.outbox:
+                count_written()  # the handler's publish_after_commit starts the outbox publisher
         return due
 
 
