@@ -13,10 +13,18 @@ from typing import Any
 
 from pulse.alerts.explain import capture, explanation_tree
 from pulse.alerts.models import Alert, AlertDetail, AlertState, AlertValue, Source, fingerprint
-from pulse.alerts.policy import AlertPolicy
+from pulse.alerts.policy import ActiveAlert, AlertPolicy
 from pulse.alerts.suppression_store import DeviceFacts
 from pulse.rules.model import Rule
 from pulse.rules.signals import Opened, Resolved
+
+
+def policy_view(active: Alert | None) -> ActiveAlert | None:
+    """The fingerprint's active alert as ``policy.decide`` sees it."""
+    if active is None:
+        return None
+    acknowledged = active.state is AlertState.ACKNOWLEDGED
+    return ActiveAlert(active.episode_started_at, active.resolve_due_at, active.latched, acknowledged)
 
 
 def new_alert(

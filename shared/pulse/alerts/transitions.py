@@ -32,8 +32,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pulse.alerts import effects, lifecycle, store
 from pulse.alerts import suppression_store as guards
 from pulse.alerts.lifecycle import SYSTEM_ACTOR
-from pulse.alerts.models import Alert, AlertChange, AlertState, EventType, Source, fingerprint
-from pulse.alerts.policy import ActiveAlert, AlertPolicy, Decision, decide
+from pulse.alerts.models import Alert, AlertChange, EventType, Source, fingerprint
+from pulse.alerts.policy import AlertPolicy, Decision, decide
 from pulse.observability import logger, metrics
 from pulse.rules.model import Rule
 from pulse.rules.signals import Opened, Resolved, Transition
@@ -88,13 +88,6 @@ def apply_transitions(
     return [_opened(call, t) if isinstance(t, Opened) else _resolved(call, t) for t in transitions]
 
 
-def _snapshot(active: Alert | None) -> ActiveAlert | None:
-    if active is None:
-        return None
-    acknowledged = active.state is AlertState.ACKNOWLEDGED
-    return ActiveAlert(active.episode_started_at, active.resolve_due_at, active.latched, acknowledged)
-
-
 def _decide(call: _Call, t: Transition, *, in_maintenance: bool = False) -> tuple[Decision, Alert | None, Alert | None]:
     """The policy's decision, the active alert and the last resolved one (after any due resolve)."""
     if in_maintenance:
@@ -104,7 +97,7 @@ def _decide(call: _Call, t: Transition, *, in_maintenance: bool = False) -> tupl
     previous = store.last_resolved(conn, tenant_id, call.fingerprint) if isinstance(t, Opened) else None
     decision = decide(
         t,
-        active=_snapshot(active),
+        active=effects.policy_view(active),
         last_resolved_at=previous.resolved_at if previous is not None else None,
         in_maintenance=False,
         policy=call.policy,
