@@ -33,7 +33,7 @@ import psycopg
 
 from pulse.notify import store
 from pulse.notify.channels import SenderPorts
-from pulse.notify.channels.models import WebhookSecrets
+from pulse.notify.channels.secrets import WebhookSecrets
 from pulse.notify.channels.ssrf import parse_allow_list
 from pulse.notify.models import Route, RouteIn
 from pulse.notify.sealing import LocalKeySealer, SecretSealer, seal_secrets

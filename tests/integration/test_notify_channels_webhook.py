@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,9 +15,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pulse.notify.channels import CHANNEL_CONFIG, CHANNEL_SECRETS, Notification, SenderPorts, send
-from pulse.notify.channels.models import WebhookSecrets
+from pulse.notify.channels import CHANNEL_CONFIG, CHANNEL_SECRETS, Notification, SenderPorts, egress, send
 from pulse.notify.channels.ports import default_http_client
+from pulse.notify.channels.secrets import WebhookSecrets
 from pulse.notify.channels.ssrf import parse_allow_list
 from tests.notify_receivers import HttpBehaviour, HttpReceiver, ReceiverCertificate, alert_event_detail
 
@@ -319,3 +320,56 @@ def test_default_client_follows_no_redirects_and_ignores_proxy_variables() -> No
 
     assert client.follow_redirects is False
     assert client.trust_env is False
+
+
+def test_egress_clients_share_one_verifying_tls_context_and_follow_no_redirects() -> None:
+    first, second = egress.http_client(5.0), egress.http_client(30.0)
+
+    assert egress.tls_context() is egress.tls_context()
+    assert egress.tls_context().check_hostname is True
+    assert egress.tls_context().verify_mode == ssl.CERT_REQUIRED
+    assert (first.follow_redirects, first.trust_env) == (False, False)
+    assert (first.timeout.connect, second.timeout.read) == (5.0, 30.0)
+
+
+def test_egress_client_refuses_a_certificate_no_public_authority_signed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a receiver whose certificate names the host but is self-signed
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: (
+            [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+            if host == "hooks.self-signed.test"
+            else real(host, port, *a, **k)
+        ),
+    )
+    certificate = ReceiverCertificate("hooks.self-signed.test", tmp_path)
+    with HttpReceiver(HttpBehaviour(), tls=certificate.server_context()) as receiver:
+        # When it is sent twice through the production client (one shared TLS context)
+        results = [
+            send(
+                webhook(f"https://hooks.self-signed.test:{receiver.port}/"),
+                secrets(),
+                opened(),
+                ports=ports(http_client=egress.http_client),
+            )
+            for _ in range(2)
+        ]
+
+    # Then both sends verified the certificate and refused it; nothing reached the receiver
+    assert [r.status for r in results] == ["retryable", "retryable"]
+    assert all("CERTIFICATE_VERIFY_FAILED" in r.error for r in results)
+    assert receiver.requests == []
+
+
+def test_each_send_through_egress_clients_reaches_the_receiver(receiver: HttpReceiver) -> None:
+    results = [
+        send(webhook(receiver.url), secrets(), opened(event_id=n), ports=ports(http_client=egress.http_client))
+        for n in (1, 2, 3)
+    ]
+
+    assert [r.status for r in results] == ["delivered"] * 3
+    assert len(receiver.requests) == 3

@@ -21,8 +21,9 @@ from pulse.notify import delivery_store as ds
 from pulse.notify import store
 from pulse.notify.channels import CHANNEL_CONFIG, CHANNEL_SECRETS, ChannelConfig, ChannelSecrets, check_pair
 from pulse.notify.channels.message import TEST_EVENT, Notification
-from pulse.notify.channels.models import ChannelType, MqttConfig, WebhookSecrets
+from pulse.notify.channels.models import ChannelType, MqttConfig
 from pulse.notify.channels.ports import SenderPorts
+from pulse.notify.channels.secrets import WebhookSecrets
 from pulse.notify.delivery import channel_secrets, deliver_in
 from pulse.notify.models import Channel, ChannelIn, DeliveryStatus, SecretRotateIn, TestResult
 from pulse.notify.sealing import SecretSealer, seal_secrets

@@ -32,8 +32,8 @@ from pulse.notify import delivery_store as ds
 from pulse.notify import store
 from pulse.notify.channels import CHANNEL_CONFIG, Notification, SenderPorts, SendResult, load_secrets, send
 from pulse.notify.channels.message import TEST_EVENT
-from pulse.notify.channels.models import ChannelSecrets, WebhookSecrets
 from pulse.notify.channels.result import clip
+from pulse.notify.channels.secrets import ChannelSecrets, WebhookSecrets
 from pulse.notify.models import DeliveryAttempt, DeliveryOutcome, DeliveryStatus
 from pulse.notify.sealing import SecretSealer, open_secrets
 from pulse.notify.store import ChannelRow

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from pulse.errors import ConfigurationError, PulseError
-from pulse.notify.channels.models import ChannelSecrets, dump_secrets, load_secrets
+from pulse.notify.channels.secrets import ChannelSecrets, dump_secrets, load_secrets
 from pulse.platform.aws.kms import KmsCipher, KmsError
 from pulse.settings import Settings
 

@@ -10,23 +10,25 @@ from __future__ import annotations
 from pulse.notify.channels.message import Notification
 from pulse.notify.channels.models import (
     ChannelConfig,
-    ChannelSecrets,
     EmailConfig,
     MqttConfig,
     PagerDutyConfig,
-    PagerDutySecrets,
     SlackConfig,
-    SlackSecrets,
     SmsConfig,
     SnmpConfig,
-    SnmpSecrets,
     TeamsConfig,
-    TeamsSecrets,
     WebhookConfig,
-    WebhookSecrets,
 )
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.result import SendResult
+from pulse.notify.channels.secrets import (
+    ChannelSecrets,
+    PagerDutySecrets,
+    SlackSecrets,
+    SnmpSecrets,
+    TeamsSecrets,
+    WebhookSecrets,
+)
 from pulse.notify.channels.senders.chat import send_slack, send_teams
 from pulse.notify.channels.senders.email import send_email
 from pulse.notify.channels.senders.mqtt import send_mqtt

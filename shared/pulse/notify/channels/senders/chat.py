@@ -6,10 +6,11 @@ import orjson
 
 from pulse.notify.channels.egress import post_json
 from pulse.notify.channels.message import Notification
-from pulse.notify.channels.models import SlackConfig, SlackSecrets, TeamsConfig, TeamsSecrets
+from pulse.notify.channels.models import SlackConfig, TeamsConfig
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.render.chat import mention_member, slack_payload, teams_payload
 from pulse.notify.channels.result import SendResult
+from pulse.notify.channels.secrets import SlackSecrets, TeamsSecrets
 
 CHAT_TIMEOUT_S = 10.0
 

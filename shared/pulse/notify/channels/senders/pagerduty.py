@@ -6,10 +6,11 @@ import orjson
 
 from pulse.notify.channels.egress import post_json
 from pulse.notify.channels.message import Notification
-from pulse.notify.channels.models import PagerDutyConfig, PagerDutySecrets
+from pulse.notify.channels.models import PagerDutyConfig
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.render.pagerduty import pagerduty_action, pagerduty_event
 from pulse.notify.channels.result import SendResult
+from pulse.notify.channels.secrets import PagerDutySecrets
 
 PAGERDUTY_TIMEOUT_S = 10.0
 

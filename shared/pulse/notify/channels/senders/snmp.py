@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from pulse.notify.channels.message import TEST_EVENT, Notification
-from pulse.notify.channels.models import PULSE_ENTERPRISE_NUMBER, SnmpConfig, SnmpSecrets, check_pair
+from pulse.notify.channels.models import PULSE_ENTERPRISE_NUMBER, SnmpConfig
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.result import SendResult, clip
+from pulse.notify.channels.secrets import SnmpSecrets, check_pair
 from pulse.notify.channels.ssrf import DestinationRefused, DestinationUnresolved, check_destination
 
 MIB_FILE = Path(__file__).resolve().parent.parent / "mibs" / "PULSE-ALERTS-MIB.txt"

@@ -16,9 +16,10 @@ import orjson
 
 from pulse.notify.channels.egress import post_json
 from pulse.notify.channels.message import Notification
-from pulse.notify.channels.models import WebhookConfig, WebhookSecrets
+from pulse.notify.channels.models import WebhookConfig
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.result import SendResult
+from pulse.notify.channels.secrets import WebhookSecrets
 
 SIGNATURE_HEADER = "X-Pulse-Signature"
 TIMESTAMP_HEADER = "X-Pulse-Timestamp"
