@@ -5,20 +5,53 @@ itself, with the original ``Host`` header and, for https, the original name as T
 name the certificate is verified against. Redirects are not followed (a 3xx is a permanent
 failure), proxies from the environment are ignored, and only the first 2 KiB of a response body are
 read (for the error text).
+
+``http_client`` is the client factory of this path: one client per send, so every send opens its own
+connection to the address checked for it. A pool shared across sends would be keyed by that address
+alone and could carry one receiver's request over a TLS session verified for another name on the
+same address. What is expensive and safe to share is shared: the verifying TLS context (building one
+loads the CA bundle, ~30 ms) is made once per container (``tls_context``); the name a certificate is
+checked against is given per connection, never stored in the context.
 """
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Mapping
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import httpx
 
-from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.channels.result import SendResult, clip, status_for_http
 from pulse.notify.channels.ssrf import DestinationRefused, DestinationUnresolved, allowed, check_destination
 
+if TYPE_CHECKING:  # ports builds its default client here: a runtime import would be circular
+    from pulse.notify.channels.ports import SenderPorts
+
 MAX_RESPONSE_EXCERPT = 2048
+MAX_CONNECT_TIMEOUT_S = 5.0
+USER_AGENT = "Pulse-Notifications/1"
+
+
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """The verifying client context every egress client shares: what httpx builds per client by default
+    (``ssl.create_default_context`` on certifi's CA bundle; SSL_CERT_FILE is ignored like proxies)."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
+def http_client(timeout_s: float) -> httpx.Client:
+    """A client for one send: no redirects, no proxy from the environment (a proxy would connect by
+    name and defeat the address pinning), the shared TLS context."""
+    return httpx.Client(
+        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, MAX_CONNECT_TIMEOUT_S)),
+        follow_redirects=False,
+        trust_env=False,
+        verify=tls_context(),
+        headers={"User-Agent": USER_AGENT},
+    )
 
 
 def _elapsed_ms(started: float) -> float:
