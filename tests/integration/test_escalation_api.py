@@ -64,6 +64,10 @@ def test_contact_methods_are_checked_owned_and_audited(api, sql):
     _problem(api.request("GET", "/users/bob/contact-methods", as_=ALICE), 403)
     assert api.request("GET", f"/users/{ALICE_NAME}/contact-methods").json()[0]["id"] == sms.json()["id"]  # admin
     assert api.request("GET", "/users/me/contact-methods", as_=("customer_admin", "globex")).json() == []
+    # a person's contact method is theirs: not listed, read or deleted as a team channel
+    assert sms.json()["id"] not in [c["id"] for c in api.request("GET", "/channels").json()["items"]]
+    _problem(api.request("GET", f"/channels/{sms.json()['id']}"), 404)
+    _problem(api.request("DELETE", f"/channels/{sms.json()['id']}", headers={"If-Match": '"1"'}), 404)
 
     test = api.request("POST", f"/users/me/contact-methods/{sms.json()['id']}/test", as_=ALICE)
     assert test.status_code == 200 and test.json()["status"] == "delivered", test.text  # SNS publish (moto)

@@ -116,7 +116,7 @@ def create_channel(scope: TenantScope, body: ChannelIn, sealer: SecretSealer, *,
 
 def get_channel(scope: TenantScope, channel_id: str, *, now: datetime) -> Channel:
     with scope.transaction() as conn:
-        row = store.get_channel(conn, scope.tenant_id, channel_id)
+        row = store.get_channel(conn, scope.tenant_id, channel_id, team_only=True)
     if row is None:
         raise NotFound(f"no channel {channel_id!r}")
     return row.view(now)
@@ -138,7 +138,7 @@ def list_channels(scope: TenantScope, *, now: datetime, limit: int, cursor: str 
 
 
 def _locked(scope: TenantScope, conn: Any, channel_id: str, if_match: int | None) -> ChannelRow:
-    row = store.get_channel(conn, scope.tenant_id, channel_id, lock=True)
+    row = store.get_channel(conn, scope.tenant_id, channel_id, lock=True, team_only=True)
     if row is None:
         raise NotFound(f"no channel {channel_id!r}")
     if if_match is not None and if_match != row.version:
@@ -253,7 +253,7 @@ def send_test(
     delivery_id = f"dlv_{uuid.uuid4().hex}"
     notification_id = f"ntf_{test_id}"
     with scope.transaction() as conn:
-        if store.get_channel(conn, scope.tenant_id, channel_id) is None:
+        if store.get_channel(conn, scope.tenant_id, channel_id) is None:  # contact-method tests too
             raise NotFound(f"no channel {channel_id!r}")
         ds.insert_notification(conn, scope.tenant_id, notification_id, None, "", now, detail, None, now)
         ds.insert_delivery(

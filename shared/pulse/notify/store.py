@@ -93,9 +93,14 @@ def update_channel(conn: psycopg.Connection, row: ChannelRow) -> None:
     )
 
 
-def get_channel(conn: psycopg.Connection, tenant_id: str, channel_id: str, *, lock: bool = False) -> ChannelRow | None:
+def get_channel(
+    conn: psycopg.Connection, tenant_id: str, channel_id: str, *, lock: bool = False, team_only: bool = False
+) -> ChannelRow | None:
+    """``team_only``: not a person's contact method (those are managed under ``/users/{u}/contact-methods``)."""
     row = conn.execute(
-        f"SELECT {_CHANNEL} FROM channels WHERE tenant_id = %s AND id = %s" + (" FOR UPDATE" if lock else ""),
+        f"SELECT {_CHANNEL} FROM channels WHERE tenant_id = %s AND id = %s"
+        + (" AND owner IS NULL" if team_only else "")
+        + (" FOR UPDATE" if lock else ""),
         (tenant_id, channel_id),
     ).fetchone()
     return ChannelRow(*row) if row else None
@@ -111,13 +116,14 @@ def channels_by_id(conn: psycopg.Connection, tenant_id: str, ids: list[str]) -> 
 def list_channels(
     conn: psycopg.Connection, tenant_id: str, *, after: tuple[str, str] | None, limit: int
 ) -> list[ChannelRow]:
-    """By name (case-insensitive), then id."""
+    """The team's channels (not people's contact methods) by name (case-insensitive), then id."""
     clause, params = "", []
     if after is not None:
         clause = " AND (lower(name), id) > (%s, %s)"
         params = [after[0], after[1]]
     rows = conn.execute(
-        f"SELECT {_CHANNEL} FROM channels WHERE tenant_id = %s{clause} ORDER BY lower(name), id LIMIT %s",
+        f"SELECT {_CHANNEL} FROM channels WHERE tenant_id = %s AND owner IS NULL{clause} "
+        "ORDER BY lower(name), id LIMIT %s",
         (tenant_id, *params, limit),
     ).fetchall()
     return [ChannelRow(*r) for r in rows]
