@@ -38,11 +38,11 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def webhook_tenant(local_platform: LocalPlatform, receiver: Receiver) -> str:
     """A tenant whose only route sends every opened alert to ``receiver``, its secret sealed with the
-    stack's KMS key as the API would; the deployed notify function may reach 127.0.0.1."""
+    stack's KMS key as the API would. The local stage itself lets the notify function reach loopback."""
     functions = emulator.boto_client("lambda", local_platform.endpoint)
     variables = functions.get_function_configuration(FunctionName=NOTIFY_FUNCTION)["Environment"]["Variables"]
-    variables["PULSE_NOTIFY_EGRESS_ALLOW_CIDRS"] = '["127.0.0.1/32"]'
-    functions.update_function_configuration(FunctionName=NOTIFY_FUNCTION, Environment={"Variables": variables})
+    assert json.loads(variables["PULSE_NOTIFY_EGRESS_ALLOW_CIDRS"]) == ["127.0.0.0/8"]
+    assert variables["PULSE_NOTIFY_SEALING"] == "kms"
     key_id = variables["PULSE_NOTIFY_KMS_KEY_ID"]
     sealer = KmsSealer(KmsCipher(emulator.boto_client("kms", local_platform.endpoint), key_id))
     with psycopg.connect(local_platform.database_url, autocommit=True) as sql:

@@ -151,7 +151,8 @@ GAPS: tuple[Gap, ...] = (
         "nothing to fix: the delivery workflow never needs the name. Permanent failures are returned to a "
         "Choice state; only retryable ones are raised, and Retry matches Runtime.HandlerError beside "
         "DeliveryRetryable (pulse.notify.retry). Retry waits are capped at 60 s locally (MaxDelaySeconds, "
-        "JitterStrategy ignored)",
+        "JitterStrategy ignored); SFN_WAIT_SCALE=0.1 in the environment of make dev shortens them tenfold, "
+        "grouping Waits alike (not set by default, so local timing stays AWS's up to the cap)",
     ),
     Gap(
         "bucket-deployment",
