@@ -19,6 +19,7 @@ from typing import Protocol
 
 import httpx
 
+from pulse.notify.channels.egress import http_client as default_http_client
 from pulse.notify.channels.ssrf import IPNetwork, Resolver, parse_allow_list, resolve_host
 from pulse.settings import Settings
 
@@ -38,13 +39,6 @@ class MqttPublisher(Protocol):
         """Raises ``IotDataError`` (``retryable`` tells whether a later attempt may succeed)."""
 
 
-def default_http_client(timeout_s: float) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 5.0)),
-        follow_redirects=False,
-        trust_env=False,
-        headers={"User-Agent": "Pulse-Notifications/1"},
-    )
 
 
 def _now() -> datetime:
