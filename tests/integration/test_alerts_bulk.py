@@ -100,8 +100,8 @@ def arrange(database_url: str) -> None:
         sql.execute("UPDATE devices SET site_id = 'plant-m' WHERE id = 'site-maintenance'")
         sql.execute("UPDATE devices SET last_seen_at = %s, heartbeat_interval_s = 60 WHERE id = 'open'", (T0,))
         sql.execute(
-            """INSERT INTO device_twins (tenant_id, device_id, document, version)
-               VALUES ('acme', 'open', '{"state": {"reported": {"fw": "1.2"}}}', 4)"""
+            """INSERT INTO device_twins (tenant_id, device_id, document, version) VALUES ('acme', 'open', %s, 4)""",
+            ('{"state": {"reported": {"fw": "1.2", "serial": 123456789012345678901234567890}}}',),
         )
         sql.execute(
             """INSERT INTO silences (tenant_id, id, device_id, starts_at, ends_at, created_by, created_at)
@@ -261,7 +261,7 @@ def test_every_event_written_in_bulk_is_counted_for_the_publisher(database_url: 
         with db.transaction() as conn:
             before = conn.execute(count).fetchone()
         with publish_after_commit(None) as tally, db.transaction() as conn:
-            apply_transitions_bulk(conn, tick_items(), policy=POLICY)
+            apply_transitions_bulk(conn, tick_items(), source="schedule", policy=POLICY)
         with db.transaction() as conn:
             after = conn.execute(count).fetchone()
     finally:
@@ -279,7 +279,10 @@ def test_a_fingerprint_opened_by_another_transaction_is_repeated_not_opened_twic
     try:
         with db.transaction() as conn:
             [changes, fresh] = apply_transitions_bulk(
-                conn, [TransitionBatch("acme", "repeat", rule(), (o(10),), 41.0), tick_items()[0]], policy=POLICY
+                conn,
+                [TransitionBatch("acme", "repeat", rule(), (o(10),), 41.0), tick_items()[0]],
+                source="schedule",
+                policy=POLICY,
             )
         with db.transaction() as conn:
             counts = conn.execute(

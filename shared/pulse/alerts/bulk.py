@@ -206,7 +206,7 @@ def apply_transitions_bulk(
     conn: psycopg.Connection,
     items: Sequence[TransitionBatch],
     *,
-    source: Source = "schedule",
+    source: Source,
     policy: AlertPolicy | None = None,
 ) -> list[list[AlertChange]]:
     """``apply_transitions`` of every item, in the caller's transaction; the changes of each item, in order."""

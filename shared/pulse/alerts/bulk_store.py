@@ -8,6 +8,7 @@ here answers the same question for many keys at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,16 @@ Key = tuple[str, str]  # (tenant_id, device_id) or (tenant_id, fingerprint)
 
 
 def _doc(rows: list[dict[str, Any]]) -> str:
-    return orjson.dumps(rows).decode()
+    try:
+        return orjson.dumps(rows).decode()
+    except orjson.JSONEncodeError:  # an integer beyond 64 bits (a twin document may hold one)
+        return json.dumps(rows, default=_instant)
+
+
+def _instant(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def device_facts(conn: psycopg.Connection, devices: Collection[Key]) -> dict[Key, DeviceFacts]:

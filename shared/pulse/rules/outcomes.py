@@ -1,4 +1,8 @@
-"""Hands the evaluator's transitions to the alerts plane, in the evaluating transaction."""
+"""Hands the evaluator's transitions to the alerts plane, in the evaluating transaction.
+
+Streaming evaluation (a batch of messages, a few transitions) applies them per (rule, device);
+the scheduled tick, which may raise thousands at once in an outage, applies a chunk's together
+(``apply_transitions_bulk``: the same decisions and rows in a few set-based statements)."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from dataclasses import dataclass
 
 import psycopg
 
+from pulse.alerts.bulk import TransitionBatch, apply_transitions_bulk
 from pulse.alerts.models import Source
 from pulse.alerts.transitions import apply_transitions
 from pulse.rules.model import Rule
@@ -51,3 +56,14 @@ def raise_alerts(conn: psycopg.Connection, fired: Sequence[Fired], source: Sourc
             )
             count += len(f.transitions)
     return count
+
+
+def raise_alerts_in_bulk(conn: psycopg.Connection, fired: Sequence[Fired], source: Source) -> int:
+    """``raise_alerts`` of a whole chunk in one set-based call; returns how many transitions were applied."""
+    batches = [
+        TransitionBatch(f.tenant_id, f.device_id, f.rule, f.transitions, trigger_value(f.transitions[-1].explanation))
+        for f in fired
+        if f.transitions
+    ]
+    apply_transitions_bulk(conn, batches, source=source)
+    return sum(len(b.transitions) for b in batches)

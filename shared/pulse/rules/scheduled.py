@@ -13,7 +13,8 @@ must count first). It
    stale, or the telemetry was written another way). Those samples are read back and evaluated
    first, so the scheduled path alone opens the same alerts as the streaming path.
 3. runs them in chunks, one transaction each: lock (SKIP LOCKED: ingest may hold a few), evaluate,
-   write back in one statement, hand transitions to the alerts plane.
+   write back in one statement, hand the chunk's transitions to the alerts plane in one set-based
+   call (a mass outage opens thousands of alerts in one tick).
 
 States of a device no longer active, or no longer in scope of a new rule version, are dropped; an
 open alert of theirs is resolved.
@@ -39,7 +40,7 @@ from pulse.rules.devices import DeviceFacts, load_devices
 from pulse.rules.evaluate import evaluate
 from pulse.rules.model import Rule
 from pulse.rules.normalize import normalize_metrics
-from pulse.rules.outcomes import Fired, raise_alerts
+from pulse.rules.outcomes import Fired, raise_alerts_in_bulk
 from pulse.rules.signals import EvaluationContext, Explanation, Resolved, RuleEvaluationError, Sample
 from pulse.rules.state import RuleState
 from pulse.rules.state_store import DueRow, Shard, StateKey
@@ -154,7 +155,7 @@ def _start_pairs(conn: psycopg.Connection, rules: _Rules, pairs: Sequence[StateK
             fired[key] = Fired(key[0], key[2], rule, transitions)
     inserted = states.insert_states(conn, created, datetime.now(UTC))
     report.started += len(inserted)
-    report.transitions += raise_alerts(conn, [f for key, f in fired.items() if key in inserted], "schedule")
+    report.transitions += raise_alerts_in_bulk(conn, [f for key, f in fired.items() if key in inserted], "schedule")
 
 
 def _catch_up_samples(
@@ -241,7 +242,7 @@ def _run_chunk(conn: psycopg.Connection, rules: _Rules, keys: Sequence[StateKey]
     states.delete_states(conn, dropped)
     report.evaluated += len(updated)
     report.dropped += len(dropped)
-    report.transitions += raise_alerts(conn, fired, "schedule")
+    report.transitions += raise_alerts_in_bulk(conn, fired, "schedule")
 
 
 def run_scheduled_task(event: Mapping[str, Any]) -> dict[str, Any]:
