@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pulse.rules import Explanation, Resolved
-from tests.builders import ApiHarness, make_device, make_rule, raise_alert
+from tests.builders import ApiHarness, make_device
+from tests.builders_alerts import make_rule, raise_alert
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,8 @@ from pulse.db import Database
 from pulse.outbox.publisher import publish_pending
 from pulse.outbox.sweeper import run_outbox
 from pulse.platform.aws.events import BusEvent, EventBridgeBus
-from tests.builders import make_device, make_tenant, raise_alert
+from tests.builders import make_device, make_tenant
+from tests.builders_alerts import raise_alert
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ WRITER = """
     from pulse.alerts import apply_transitions
     from pulse.db import Database
     from pulse.rules import Explanation, Opened
-    from tests.builders import make_rule
+    from tests.builders_alerts import make_rule
 
     db = Database(sys.argv[1], "pulse_ingest")
     with db.transaction() as conn:

@@ -12,7 +12,8 @@ import pytest
 
 from pulse.db import Database
 from pulse.rules.cache import RuleCache
-from tests.builders import ApiHarness, RecordingOutboxStarter, make_device
+from tests.builders import ApiHarness, make_device
+from tests.builders_alerts import RecordingOutboxStarter
 from tests.integration.rule_fixtures import add_rule, ingest
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pulse.db import Database, tenant_transaction
-from tests.builders import ApiHarness, make_device, raise_alert
+from tests.builders import ApiHarness, make_device
+from tests.builders_alerts import raise_alert
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,8 @@ from pulse.db import Database
 from pulse.escalation.engine import tick
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.service import route_event
-from tests.builders import ApiHarness, make_device, raise_alert
+from tests.builders import ApiHarness, make_device
+from tests.builders_alerts import raise_alert
 from tests.integration.notify_fixtures import DirectStarter, NoMail, RecordingMqtt, alert_event, sealer
 
 pytestmark = pytest.mark.integration

@@ -20,7 +20,8 @@ from pulse.notify import store as notify_store
 from pulse.notify.channels.ports import SenderPorts
 from pulse.notify.service import route_event
 from pulse.notify.store import ChannelRow
-from tests.builders import make_device, make_tenant, raise_alert
+from tests.builders import make_device, make_tenant
+from tests.builders_alerts import raise_alert
 from tests.integration.notify_fixtures import DirectStarter, RecordingMqtt, add_channel, add_route, alert_event
 from tests.integration.notify_fixtures import sealer as make_sealer
 

@@ -14,7 +14,8 @@ from pulse.outbox import store as outbox
 from pulse.outbox.publisher import envelope
 from pulse.registry.models import TenantIn
 from pulse.registry.subscriptions import create_tenant
-from tests.builders import make_device, make_tenant, raise_alert
+from tests.builders import make_device, make_tenant
+from tests.builders_alerts import raise_alert
 from tests.integration.notify_fixtures import (
     RecordingMqtt,
     add_channel,

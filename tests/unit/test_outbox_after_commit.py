@@ -14,7 +14,8 @@ from botocore.stub import Stubber
 from functions.outbox import handler
 from pulse.outbox.after_commit import count_written, publish_after_commit
 from pulse.platform.aws.lambda_invoke import PUBLISH_PAYLOAD, LambdaOutboxStarter, OutboxStartError
-from tests.builders import FakeLambdaContext, RecordingOutboxStarter
+from tests.builders import FakeLambdaContext
+from tests.builders_alerts import RecordingOutboxStarter
 
 
 def _lambda_client() -> Any:
