@@ -13,7 +13,8 @@ from pulse.notify.channels import CHANNEL_CONFIG, CHANNEL_SECRETS, Notification,
 from pulse.notify.channels.models import SnmpConfig
 from pulse.notify.channels.senders.snmp import MIB_FILE, engine_id
 from pulse.notify.channels.ssrf import parse_allow_list
-from tests.notify_receivers import TrapReceiver, V3User, alert_event_detail, free_port, mib_oids
+from tests.notify_receivers import alert_event_detail, free_port
+from tests.snmp_receiver import TrapReceiver, V3User, mib_oids
 
 LOOPBACK = SenderPorts(mailer=None, mqtt=None, email_from="", egress_allow=parse_allow_list(["127.0.0.1/32"]))  # type: ignore[arg-type]
 COMMUNITY = "pulse-community-7"
