@@ -1,122 +1,28 @@
-"""The simulator against a real MQTT broker (amqtt on 127.0.0.1): plain TCP, mutual TLS, SIGTERM."""
+"""The simulator against a real MQTT broker (amqtt on 127.0.0.1) over plain TCP: envelopes, commands, twin, SIGTERM.
+
+Mutual TLS and an unreachable broker are in test_sim_connection.py."""
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
-import ipaddress
 import json
 import os
 import signal
-import socket
-import ssl
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
-from amqtt.broker import Broker
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-from paho.mqtt.enums import CallbackAPIVersion
 
 from pulse.connect.envelope import EnvelopeV1
-from pulse.connect.topics import TopicKind, parse_topic, thing_name
+from pulse.connect.topics import TopicKind, parse_topic
 from pulse_sim import FleetConfig, InboundMessage, Outbox, TransportMode, Window, run_fleet
 from pulse_sim.config import default_device_ids
 from pulse_sim.fleet import SIM_FIRMWARE
-
-ANONYMOUS = {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class MutualTlsBroker(Broker):
-    """amqtt asks for a client certificate but accepts a client without one; IoT Core requires it."""
-
-    @staticmethod
-    def _create_ssl_context(listener: Any) -> ssl.SSLContext:
-        context = Broker._create_ssl_context(listener)
-        context.verify_mode = ssl.CERT_REQUIRED
-        return context
-
-
-@contextmanager
-def running_broker(listeners: dict[str, dict[str, Any]], broker_class: type[Broker] = Broker) -> Iterator[None]:
-    """An amqtt broker on its own event loop thread, stopped on exit."""
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    brokers: list[Broker] = []
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def start() -> None:
-            broker = broker_class({"listeners": listeners, "plugins": ANONYMOUS})
-            await broker.start()
-            brokers.append(broker)
-
-        loop.run_until_complete(start())
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(brokers[0].shutdown())
-        loop.close()
-
-    thread = threading.Thread(target=serve, name="amqtt", daemon=True)
-    thread.start()
-    assert started.wait(10), "the broker did not start"
-    try:
-        yield
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-
-
-class Subscriber:
-    """A paho client on ``#`` that records every message (the cloud side of the test)."""
-
-    def __init__(self, port: int) -> None:
-        self.messages: list[tuple[str, bytes]] = []
-        self._lock = threading.Lock()
-        subscribed = threading.Event()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="test-cloud")
-        self.client.on_message = self._record
-        self.client.on_subscribe = lambda *_: subscribed.set()
-        self.client.connect("127.0.0.1", port)
-        self.client.subscribe("tenant/#", qos=1)
-        self.client.loop_start()
-        assert subscribed.wait(5)
-
-    def _record(self, client: mqtt.Client, userdata: Any, message: mqtt.MQTTMessage) -> None:
-        with self._lock:
-            self.messages.append((message.topic, bytes(message.payload)))
-
-    def snapshot(self) -> list[tuple[str, bytes]]:
-        with self._lock:
-            return list(self.messages)
-
-    def wait_for(self, condition: Callable[[list[tuple[str, bytes]]], bool], timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition(self.snapshot()):
-            assert time.monotonic() < deadline, f"timed out; received {len(self.snapshot())} messages"
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
+from tests.integration.sim_broker import Subscriber, free_port, running_broker
 
 
 @pytest.fixture(scope="module")
@@ -318,129 +224,3 @@ def test_sigterm_disconnects_every_device_and_exits_0(plain_port, cloud, tmp_pat
     assert process.returncode == 0, stderr
     assert "fleet stopped" in stderr
     assert "Traceback" not in stderr
-
-
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None,
-    *,
-    ca: bool = False,
-    server: bool = False,
-) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
-    issuer_name, issuer_key = issuer or (name, key)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(hours=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if server:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _write(path: Path, certificate: x509.Certificate, key: ec.EllipticCurvePrivateKey) -> None:
-    path.mkdir(parents=True, exist_ok=True)
-    (path / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    (path / "key.pem").write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-
-
-def test_devices_connect_with_their_certificates_over_mutual_tls(tmp_path, plain_port):
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = _certificate("pulse-test-ca", ca_key, None, ca=True)
-    ca = (ca_cert.subject, ca_key)
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    _write(tmp_path / "broker", _certificate("localhost", server_key, ca, server=True), server_key)
-    credentials = tmp_path / "devices"
-    credentials.mkdir()
-    (credentials / "ca.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    tls_port = free_port()
-    for device_id in ("sim-01", "sim-02"):
-        device_key = ec.generate_private_key(ec.SECP256R1())
-        _write(credentials / device_id, _certificate(thing_name("acme", device_id), device_key, ca), device_key)
-        (credentials / device_id / "device.json").write_text(
-            json.dumps(
-                {
-                    "tenant_id": "acme",
-                    "device_id": device_id,
-                    "thing_name": thing_name("acme", device_id),
-                    "host": "localhost",
-                    "port": tls_port,
-                }
-            )
-        )
-    listeners = {
-        "default": {"type": "tcp", "bind": f"127.0.0.1:{free_port()}"},
-        "mtls": {
-            "type": "tcp",
-            "bind": f"127.0.0.1:{tls_port}",
-            "ssl": True,
-            "cafile": str(credentials / "ca.pem"),
-            "certfile": str(tmp_path / "broker" / "cert.pem"),
-            "keyfile": str(tmp_path / "broker" / "key.pem"),
-        },
-    }
-    with running_broker(listeners, MutualTlsBroker):
-        cloud = Subscriber(int(listeners["default"]["bind"].rsplit(":", 1)[1]))
-        try:
-            report = run_fleet(
-                FleetConfig(
-                    device_ids=("sim-01", "sim-02"),
-                    seed=2,
-                    rate_per_s=20.0,
-                    duration_s=1.0,
-                    random_drops=False,
-                    clock_skew=False,
-                    credentials_dir=credentials,
-                )
-            )
-            cloud.wait_for(lambda messages: len(messages) >= sum(report.published.values()))
-        finally:
-            cloud.close()
-    devices = {parse_topic(topic).device_id for topic, _ in cloud.snapshot()}
-    assert devices == {"sim-01", "sim-02"}
-    assert all(parse_topic(topic).tenant_id == "acme" for topic, _ in cloud.snapshot())
-
-
-def test_sigterm_exits_0_promptly_while_the_broker_is_unreachable():
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pulse_sim",
-            "--insecure-plain",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(free_port()),
-            "--devices",
-            "25",
-            "--no-uplink-drops",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        time.sleep(1.5)  # through refused connection attempts and their backoff
-        signalled = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        _, stderr = process.communicate(timeout=10)
-    finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, stderr
-    assert time.monotonic() - signalled < 5
-    assert "connection attempt failed, retrying with backoff" in stderr
