@@ -4,23 +4,21 @@ and the scheduled subscription lifecycle Lambda."""
 from __future__ import annotations
 
 import json
-from typing import cast
 
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from pulse_cdk.function import FunctionDefaults, PulseFunction
 from pulse_cdk.http_ingest import _AccessLogSettings
 from pulse_cdk.identity import IdentityConstruct
 from pulse_cdk.nag import acknowledge, acknowledge_wildcard, default_policy
+from pulse_cdk.schedules import invoke_on_schedule
 from pulse_cdk.stream import StreamConstruct
 
 API_PREFIX = "/api/v1"
@@ -107,7 +105,20 @@ class ApiConstruct(Construct):
         self.stage = self._build_stage()
         self.routes = self._build_routes()
         self.subscriptions = self._build_subscriptions(stream)
-        self.subscriptions_schedule = self._build_subscriptions_schedule(stream.scheduler_role)
+        # Idempotent by date: a missed hour is caught up by the next run.
+        self.subscriptions_schedule = invoke_on_schedule(
+            self,
+            "SubscriptionsSchedule",
+            config=self._config,
+            role=stream.scheduler_role,
+            function=self.subscriptions,
+            name="subscriptions",
+            payload=SUBSCRIPTIONS_INPUT,
+            rate=SUBSCRIPTIONS_RATE,
+            description="Moves subscriptions along their dates and retires rotated certificates",
+            wildcard_reason="grant_invoke also allows the function's qualified ARNs (versions, aliases); the "
+            "wildcard only spans qualifiers of the subscriptions function.",
+        )
         self.server_errors_alarm = self._build_alarm()
         self._build_dashboard_widgets()
 
@@ -283,31 +294,6 @@ class ApiConstruct(Construct):
             "time; the statement allows only iot:UpdateCertificate (set INACTIVE).",
         )
         return function
-
-    def _build_subscriptions_schedule(self, role: iam.Role) -> scheduler.Schedule:
-        schedule = scheduler.Schedule(
-            self,
-            "SubscriptionsSchedule",
-            schedule_name=self._config.name("subscriptions"),
-            description="Moves subscriptions along their dates and retires rotated certificates",
-            schedule=scheduler.ScheduleExpression.rate(SUBSCRIPTIONS_RATE),
-            target=scheduler_targets.LambdaInvoke(
-                self.subscriptions.function,
-                input=scheduler.ScheduleTargetInput.from_object(SUBSCRIPTIONS_INPUT),
-                # Idempotent by date: a missed hour is caught up by the next run.
-                retry_attempts=0,
-                max_event_age=Duration.hours(1),
-                role=role,
-            ),
-        )
-        function_id = Stack.of(self).get_logical_id(cast(CfnElement, self.subscriptions.function.node.default_child))
-        acknowledge_wildcard(
-            default_policy(role),
-            f"Resource::<{function_id}.Arn>:*",
-            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the "
-            "wildcard only spans qualifiers of the subscriptions function.",
-        )
-        return schedule
 
     def _build_alarm(self) -> cloudwatch.Alarm:
         alarm = self.api.metric_server_error(period=Duration.minutes(5), statistic="Sum").create_alarm(

@@ -3,18 +3,15 @@ and the lag alarm and dashboard row."""
 
 from __future__ import annotations
 
-from typing import cast
-
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from pulse_cdk.delivery import DeliveryConstruct
 from pulse_cdk.function import FunctionDefaults, PulseFunction
 from pulse_cdk.nag import acknowledge_wildcard, default_policy
+from pulse_cdk.schedules import invoke_on_schedule
 from pulse_cdk.stream import StreamConstruct
 
 SCHEDULE_RATE = Duration.minutes(1)
@@ -51,7 +48,18 @@ class EscalationConstruct(Construct):
         self.function = self._build_function(stream)
         delivery.grant_redrive(self.function)
         self.grant_sms(delivery.notify)
-        self.schedule = self._build_schedule(stream.scheduler_role)
+        # A tick handles whatever is due; a missed minute is caught up by the next one.
+        self.schedule = invoke_on_schedule(
+            self,
+            "EscalationSchedule",
+            config=self._config,
+            role=stream.scheduler_role,
+            function=self.function,
+            name="escalation-tick",
+            payload=ESCALATE_INPUT,
+            rate=SCHEDULE_RATE,
+            description=f"Runs the escalation function with {ESCALATE_INPUT}",
+        )
         self.lag_alarm = self._build_lag_alarm()
         self._build_dashboard()
 
@@ -79,31 +87,6 @@ class EscalationConstruct(Construct):
         )
         stream.grant_database_read(function)
         return function
-
-    def _build_schedule(self, role: iam.Role) -> scheduler.Schedule:
-        schedule = scheduler.Schedule(
-            self,
-            "EscalationSchedule",
-            schedule_name=self._config.name("escalation-tick"),
-            description=f"Runs the escalation function with {ESCALATE_INPUT}",
-            schedule=scheduler.ScheduleExpression.rate(SCHEDULE_RATE),
-            target=scheduler_targets.LambdaInvoke(
-                self.function.function,
-                input=scheduler.ScheduleTargetInput.from_object(ESCALATE_INPUT),
-                # A tick handles whatever is due; a missed minute is caught up by the next one.
-                retry_attempts=0,
-                max_event_age=Duration.minutes(1),
-                role=role,
-            ),
-        )
-        function_id = Stack.of(self).get_logical_id(cast(CfnElement, self.function.function.node.default_child))
-        acknowledge_wildcard(
-            default_policy(role),
-            f"Resource::<{function_id}.Arn>:*",
-            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
-            "only spans qualifiers of this one function.",
-        )
-        return schedule
 
     def _metric(self, name: str, statistic: str) -> cloudwatch.Metric:
         return cloudwatch.Metric(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from constructs import Construct
 
 from pulse_cdk.function import FunctionDefaults, PulseFunction
-from pulse_cdk.nag import acknowledge_wildcard, default_policy
+from pulse_cdk.schedules import invoke_on_schedule
 from pulse_cdk.stream import StreamConstruct
 
 SCHEDULE_RATE = Duration.minutes(1)
@@ -61,11 +57,28 @@ class RulesConstruct(Construct):
         self.outbox.function.add_environment(BUS_ENVIRONMENT, self.bus.event_bus_name)
         self.bus.grant_put_events_to(self.outbox.function)
         self.grant_publish(self.evaluator)
-        self.evaluator_schedule = self._build_schedule(
-            stream.scheduler_role, self.evaluator, "EvaluatorSchedule", "rules-evaluate", EVALUATE_INPUT
+        # Both runs pick up whatever is due or pending; a missed minute is caught up by the next.
+        self.evaluator_schedule = invoke_on_schedule(
+            self,
+            "EvaluatorSchedule",
+            config=self._config,
+            role=stream.scheduler_role,
+            function=self.evaluator,
+            name="rules-evaluate",
+            payload=EVALUATE_INPUT,
+            rate=SCHEDULE_RATE,
+            description=f"Runs the evaluator function with {EVALUATE_INPUT}",
         )
-        self.outbox_schedule = self._build_schedule(
-            stream.scheduler_role, self.outbox, "OutboxSchedule", "outbox-publish", OUTBOX_INPUT
+        self.outbox_schedule = invoke_on_schedule(
+            self,
+            "OutboxSchedule",
+            config=self._config,
+            role=stream.scheduler_role,
+            function=self.outbox,
+            name="outbox-publish",
+            payload=OUTBOX_INPUT,
+            rate=SCHEDULE_RATE,
+            description=f"Runs the outbox function with {OUTBOX_INPUT}",
         )
         self.lag_alarm = self._build_lag_alarm()
         self.outbox_failing_alarm = self._build_outbox_failing_alarm()
@@ -110,33 +123,6 @@ class RulesConstruct(Construct):
         )
         stream.grant_database_read(function)
         return function
-
-    def _build_schedule(
-        self, role: iam.Role, function: PulseFunction, construct_id: str, name: str, payload: dict[str, str]
-    ) -> scheduler.Schedule:
-        schedule = scheduler.Schedule(
-            self,
-            construct_id,
-            schedule_name=self._config.name(name),
-            description=f"Runs the {function.name} function with {payload}",
-            schedule=scheduler.ScheduleExpression.rate(SCHEDULE_RATE),
-            target=scheduler_targets.LambdaInvoke(
-                function.function,
-                input=scheduler.ScheduleTargetInput.from_object(payload),
-                # Both runs pick up whatever is due or pending; a missed minute is caught up by the next.
-                retry_attempts=0,
-                max_event_age=Duration.minutes(1),
-                role=role,
-            ),
-        )
-        function_id = Stack.of(self).get_logical_id(cast(CfnElement, function.function.node.default_child))
-        acknowledge_wildcard(
-            default_policy(role),
-            f"Resource::<{function_id}.Arn>:*",
-            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
-            "only spans qualifiers of this one function.",
-        )
-        return schedule
 
     def _build_lag_alarm(self) -> cloudwatch.Alarm:
         alarm = self._metric(self.evaluator, EVALUATION_LAG_METRIC, "Maximum").create_alarm(

@@ -14,6 +14,11 @@ from pulse_cdk.config import StageConfig
 from pulse_cdk.function import PulseFunction
 from pulse_cdk.nag import acknowledge_wildcard, default_policy
 
+INVOKE_WILDCARD_REASON = (
+    "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
+    "only spans qualifiers of this one function."
+)
+
 
 def invoke_on_schedule(
     scope: Construct,
@@ -26,13 +31,14 @@ def invoke_on_schedule(
     payload: dict[str, Any],
     rate: Duration,
     description: str,
+    wildcard_reason: str = INVOKE_WILDCARD_REASON,
 ) -> scheduler.Schedule:
     """A ``rate(...)`` schedule invoking ``function`` with an explicit ``payload``.
 
     No retries and a maximum event age of one period: every scheduled Pulse task picks up whatever
     is due when it runs, so a missed run is caught up by the next one and a retry would only overlap.
     The target grants the invoke on the function's qualified ARNs too; that wildcard is acknowledged
-    where it lands (the scheduler role's default policy).
+    where it lands (the scheduler role's default policy), with ``wildcard_reason`` as its written reason.
     """
     schedule = scheduler.Schedule(
         scope,
@@ -52,7 +58,6 @@ def invoke_on_schedule(
     acknowledge_wildcard(
         default_policy(role),
         f"Resource::<{function_id}.Arn>:*",
-        "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
-        "only spans qualifiers of this one function.",
+        wildcard_reason,
     )
     return schedule

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import cast
-
-from aws_cdk import CfnElement, Duration, RemovalPolicy, Stack, triggers
+from aws_cdk import Duration, RemovalPolicy, Stack, triggers
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from pulse_cdk.function import FunctionDefaults, PulseFunction
-from pulse_cdk.nag import acknowledge, acknowledge_wildcard, default_policy
+from pulse_cdk.nag import acknowledge
+from pulse_cdk.schedules import invoke_on_schedule
 
 MAINTENANCE_RATE = Duration.minutes(15)
 MAINTENANCE_INPUT = {"task": "maintenance"}
@@ -141,27 +139,17 @@ class StreamConstruct(Construct):
         )
 
     def _build_maintenance_schedule(self) -> scheduler.Schedule:
-        schedule = scheduler.Schedule(
+        # A missed run is redone by the next one; retrying a long run would only overlap.
+        return invoke_on_schedule(
             self,
             "MaintenanceSchedule",
-            schedule_name=self._defaults.config.name("maintenance"),
+            config=self._defaults.config,
+            role=self.scheduler_role,
+            function=self.maintenance,
+            name="maintenance",
+            payload=MAINTENANCE_INPUT,
+            rate=MAINTENANCE_RATE,
             description="Runs the telemetry store maintenance",
-            schedule=scheduler.ScheduleExpression.rate(MAINTENANCE_RATE),
-            target=scheduler_targets.LambdaInvoke(
-                self.maintenance.function,
-                input=scheduler.ScheduleTargetInput.from_object(MAINTENANCE_INPUT),
-                # A missed run is redone by the next one; retrying a long run would only overlap.
-                retry_attempts=0,
-                max_event_age=Duration.minutes(15),
-                role=self.scheduler_role,
-            ),
-        )
-        # The target granted the invoke permission while binding; acknowledge it where it landed.
-        function_id = Stack.of(self).get_logical_id(cast(CfnElement, self.maintenance.function.node.default_child))
-        acknowledge_wildcard(
-            default_policy(self.scheduler_role),
-            f"Resource::<{function_id}.Arn>:*",
-            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the "
+            wildcard_reason="grant_invoke also allows the function's qualified ARNs (versions, aliases); the "
             "wildcard only spans qualifiers of this one function, not other functions.",
         )
-        return schedule

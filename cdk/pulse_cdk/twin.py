@@ -3,20 +3,18 @@ Lambda, and its scheduled tasks (convergence check, command expiry, connectivity
 
 from __future__ import annotations
 
-from typing import cast
-
-from aws_cdk import CfnElement, Duration, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from aws_cdk import aws_scheduler as scheduler
-from aws_cdk import aws_scheduler_targets as scheduler_targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from pulse_cdk import iot_rules
 from pulse_cdk.function import FunctionDefaults, PulseFunction
 from pulse_cdk.nag import acknowledge_wildcard, default_policy
+from pulse_cdk.schedules import invoke_on_schedule
 from pulse_cdk.stream import StreamConstruct
 
 TWIN_TOPIC_FILTER = "tenant/+/device/+/twin/+"
@@ -114,7 +112,6 @@ class TwinConstruct(Construct):
             CONNECTIVITY_SWEEP_INPUT,
             "Reconciles device connectivity that presence events missed",
         )
-        self._acknowledge_scheduler(stream.scheduler_role)
 
     def _build_function(self, stream: StreamConstruct) -> PulseFunction:
         twin = PulseFunction(
@@ -198,27 +195,15 @@ class TwinConstruct(Construct):
     def _build_schedule(
         self, role: iam.Role, construct_id: str, name: str, payload: dict[str, str], description: str
     ) -> scheduler.Schedule:
-        return scheduler.Schedule(
+        # Each due item is claimed once; a missed minute is caught up by the next run.
+        return invoke_on_schedule(
             self,
             construct_id,
-            schedule_name=self._config.name(name),
+            config=self._config,
+            role=role,
+            function=self.function,
+            name=name,
+            payload=payload,
+            rate=CONVERGENCE_RATE,
             description=description,
-            schedule=scheduler.ScheduleExpression.rate(CONVERGENCE_RATE),
-            target=scheduler_targets.LambdaInvoke(
-                self.function.function,
-                input=scheduler.ScheduleTargetInput.from_object(payload),
-                # Each due item is claimed once; a missed minute is caught up by the next run.
-                retry_attempts=0,
-                max_event_age=Duration.minutes(1),
-                role=role,
-            ),
-        )
-
-    def _acknowledge_scheduler(self, role: iam.Role) -> None:
-        function_id = Stack.of(self).get_logical_id(cast(CfnElement, self.function.function.node.default_child))
-        acknowledge_wildcard(
-            default_policy(role),
-            f"Resource::<{function_id}.Arn>:*",
-            "grant_invoke also allows the function's qualified ARNs (versions, aliases); the wildcard "
-            "only spans qualifiers of this one function.",
         )
