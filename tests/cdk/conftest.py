@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,16 @@ for node_bin in reversed([b for b in NODE_BINS if (b / "node").exists()]):
     if str(node_bin) not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = os.pathsep.join((str(node_bin), os.environ.get("PATH", "")))
 
-from aws_cdk import Environment  # noqa: E402
+from aws_cdk import App, Environment, Stack, Validations  # noqa: E402
 from aws_cdk.assertions import Template  # noqa: E402
+from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from pulse_cdk.application import PulseApp, create_app  # noqa: E402
+from pulse_cdk.application import PulseApp, create_app, project_context  # noqa: E402
+from pulse_cdk.config import StageConfig  # noqa: E402
+from pulse_cdk.function import FunctionDefaults  # noqa: E402
+from pulse_cdk.ops import OpsConstruct  # noqa: E402
+from pulse_cdk.packaging import LambdaPackaging  # noqa: E402
+from pulse_cdk.stream import StreamConstruct  # noqa: E402
 
 SYNTH_CONTEXT = {
     "stage": "dev",
@@ -82,3 +89,36 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
         template_json=template.to_json(),
         assembly_dir=Path(assembly.directory),
     )
+
+
+def synth_construct(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    build: Callable[[Stack, FunctionDefaults, StreamConstruct], object],
+    context: dict[str, Any] | None = None,
+) -> tuple[Template, dict[str, Any]]:
+    """A construct on a small stack of its own (``<name>Test``: Ops, packaging, Stream, then ``build``),
+    synthesized with cdk-nag; returns the template and the validation report (see ``nag_violations``)."""
+    outdir = tmp_path_factory.mktemp(f"{name.lower()}-cdk.out")
+    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT, **(context or {})}, outdir=str(outdir))
+    config = StageConfig.from_context(app.node, REPO_ROOT)
+    stack = Stack(app, f"{name}Test", env=Environment())
+    ops = OpsConstruct(stack, "Ops", config=config)
+    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
+    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+    build(stack, defaults, stream)
+    ops.add_alarm_overview()
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
+    assembly = app.synth()
+    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
+    return Template.from_stack(stack), report
+
+
+def nag_violations(report: dict[str, Any]) -> list[str]:
+    """Every unacknowledged cdk-nag finding of a validation report, as ``<rule> at <construct path>``."""
+    return [
+        f"{violation['ruleName']} at {construct['constructPath']}"
+        for plugin in report["pluginReports"]
+        for violation in plugin.get("violations", [])
+        for construct in violation.get("violatingConstructs", [])
+    ]

@@ -16,6 +16,8 @@ from aws_cdk.assertions import Annotations, Match
 from cdk_nag import AwsSolutionsChecks
 from cfnlint.api import ManualArgs, lint
 
+from tests.cdk.conftest import nag_violations
+
 pytestmark = pytest.mark.cdk
 
 # cfn-lint checks ignored, each with the reason it does not apply to a CDK-generated template.
@@ -27,19 +29,10 @@ CFN_LINT_IGNORED = {
 CFN_LINT_REGIONS = ["us-east-1", "eu-west-1", "eu-central-1"]
 
 
-def _violations(report):
-    return [
-        f"{violation['ruleName']} at {construct['constructPath']}"
-        for plugin in report["pluginReports"]
-        for violation in plugin.get("violations", [])
-        for construct in violation.get("violatingConstructs", [])
-    ]
-
-
 def test_cdk_nag_reports_no_unacknowledged_finding(synthesized):
     report = synthesized.validation_report()
 
-    assert _violations(report) == []
+    assert nag_violations(report) == []
 
 
 def test_acknowledgments_are_recorded_in_the_template_with_reasons(synthesized):
@@ -104,7 +97,7 @@ def test_nag_findings_would_reach_the_report(tmp_path):
     app.synth()
 
     report = json.loads((tmp_path / "validation-report.json").read_text())
-    assert any(v.startswith("AwsSolutions-SQS3 ") for v in _violations(report))
+    assert any(v.startswith("AwsSolutions-SQS3 ") for v in nag_violations(report))
 
 
 def test_synth_emits_no_cdk_errors_or_warnings(synthesized):

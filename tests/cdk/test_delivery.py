@@ -4,48 +4,31 @@ pulse's definition, the Alert* rule starts it, logging, tracing, alarms, grants,
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
 from pulse.notify import workflow
 from pulse.notify.retry import DELIVERY_RETRY
-from pulse_cdk.application import project_context
-from pulse_cdk.config import StageConfig
 from pulse_cdk.delivery import DeliveryConstruct
 from pulse_cdk.function import FunctionDefaults
-from pulse_cdk.ops import OpsConstruct
-from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
-from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT, Synthesized
+from tests.cdk.conftest import Synthesized, nag_violations, synth_construct
 
 pytestmark = pytest.mark.cdk
 
 
-def _synth_delivery(outdir: Path, context: dict[str, Any]) -> tuple[Template, dict[str, Any]]:
-    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT, **context}, outdir=str(outdir))
-    config = StageConfig.from_context(app.node, REPO_ROOT)
-    stack = Stack(app, "DeliveryTest", env=Environment())
-    ops = OpsConstruct(stack, "Ops", config=config)
-    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
-    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+def _build(stack: Stack, defaults: FunctionDefaults, stream: StreamConstruct) -> None:
     rules = RulesConstruct(stack, "Rules", defaults=defaults, stream=stream)
     DeliveryConstruct(stack, "Delivery", defaults=defaults, stream=stream, rules=rules)
-    ops.add_alarm_overview()
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
-    assembly = app.synth()
-    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
-    return Template.from_stack(stack), report
 
 
 @pytest.fixture(scope="module")
 def delivery_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
-    return _synth_delivery(tmp_path_factory.mktemp("delivery-cdk.out"), {})
+    return synth_construct(tmp_path_factory, "Delivery", _build)
 
 
 def _state_machine(template: Template) -> dict[str, Any]:
@@ -174,13 +157,7 @@ def test_dashboard_shows_executions_and_deliveries(delivery_stack):
 
 def test_cdk_nag_has_no_unacknowledged_finding(delivery_stack):
     _, report = delivery_stack
-    violations = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report["pluginReports"]
-        for v in plugin.get("violations", [])
-        for c in v.get("violatingConstructs", [])
-    ]
-    assert violations == []
+    assert nag_violations(report) == []
 
 
 def test_stack_lets_the_api_start_a_redrive_and_seal_channel_secrets(synthesized):
@@ -247,7 +224,7 @@ SENDER_CONTEXT = {
 @pytest.fixture(scope="module")
 def sender_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
     """The local stage with a From address and an SES configuration set given as context."""
-    return _synth_delivery(tmp_path_factory.mktemp("delivery-senders-cdk.out"), SENDER_CONTEXT)
+    return synth_construct(tmp_path_factory, "Delivery", _build, SENDER_CONTEXT)
 
 
 def _notify_statements(template: Template, stage: str = "dev") -> list[dict[str, Any]]:
@@ -276,15 +253,6 @@ def _arn(service: str, resource: str) -> str:
     return f"arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"
 
 
-def _nag_violations(report: dict[str, Any]) -> list[str]:
-    return [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report["pluginReports"]
-        for v in plugin.get("violations", [])
-        for c in v.get("violatingConstructs", [])
-    ]
-
-
 def test_without_a_from_address_email_may_use_any_ses_identity_of_the_account(delivery_stack):
     template, _ = delivery_stack
     _, props = _notify_function(template)
@@ -308,7 +276,7 @@ def test_email_is_sent_only_as_the_configured_identity_and_configuration_set(sen
         _arn("ses", "identity/mail.example.com"),
         _arn("ses", "configuration-set/pulse-alerts"),
     }
-    assert _nag_violations(report) == []
+    assert nag_violations(report) == []
 
 
 def test_mqtt_channels_publish_only_on_tenant_out_topics_after_finding_the_data_endpoint(delivery_stack):

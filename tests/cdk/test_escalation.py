@@ -3,46 +3,31 @@ its grants (start the delivery workflow, SMS through SNS), the lag alarm, cdk-na
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack, Validations
+from aws_cdk import Stack
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
-from pulse_cdk.application import project_context
-from pulse_cdk.config import StageConfig
 from pulse_cdk.delivery import DeliveryConstruct
 from pulse_cdk.escalation import ESCALATION_LAG_METRIC, ESCALATION_LAG_THRESHOLD_S, EscalationConstruct
 from pulse_cdk.function import FunctionDefaults
-from pulse_cdk.ops import OpsConstruct
-from pulse_cdk.packaging import LambdaPackaging
 from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
-from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+from tests.cdk.conftest import nag_violations, synth_construct
 
 pytestmark = pytest.mark.cdk
 
 
-@pytest.fixture(scope="module")
-def escalation_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
-    outdir = tmp_path_factory.mktemp("escalation-cdk.out")
-    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
-    config = StageConfig.from_context(app.node, REPO_ROOT)
-    stack = Stack(app, "EscalationTest", env=Environment())
-    ops = OpsConstruct(stack, "Ops", config=config)
-    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
-    stream = StreamConstruct(stack, "Stream", defaults=defaults)
+def _build(stack: Stack, defaults: FunctionDefaults, stream: StreamConstruct) -> None:
     rules = RulesConstruct(stack, "Rules", defaults=defaults, stream=stream)
     delivery = DeliveryConstruct(stack, "Delivery", defaults=defaults, stream=stream, rules=rules)
     EscalationConstruct(stack, "Escalation", defaults=defaults, stream=stream, delivery=delivery)
-    ops.add_alarm_overview()
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
-    assembly = app.synth()
-    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
-    return Template.from_stack(stack), report
+
+
+@pytest.fixture(scope="module")
+def escalation_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
+    return synth_construct(tmp_path_factory, "Escalation", _build)
 
 
 def _function(template: Template, name: str) -> tuple[str, dict[str, Any]]:
@@ -102,10 +87,4 @@ def test_escalation_lag_alarms_after_three_late_minutes(escalation_stack):
 
 def test_cdk_nag_has_no_unacknowledged_finding(escalation_stack):
     _, report = escalation_stack
-    violations = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report["pluginReports"]
-        for v in plugin.get("violations", [])
-        for c in v.get("violatingConstructs", [])
-    ]
-    assert violations == []
+    assert nag_violations(report) == []

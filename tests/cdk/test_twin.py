@@ -4,38 +4,22 @@ and in the whole stack: the twin plane wired in, the API's iot:Publish scope."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment, Stack, Validations
 from aws_cdk.assertions import Match, Template
-from cdk_nag import AwsSolutionsChecks
 
-from pulse_cdk.application import project_context
-from pulse_cdk.config import StageConfig
-from pulse_cdk.function import FunctionDefaults
-from pulse_cdk.ops import OpsConstruct
-from pulse_cdk.packaging import LambdaPackaging
-from pulse_cdk.stream import StreamConstruct
 from pulse_cdk.twin import COMMAND_ACK_RULE_SQL, PRESENCE_RULE_SQL, TWIN_RULE_SQL, TwinConstruct
-from tests.cdk.conftest import REPO_ROOT, SYNTH_CONTEXT
+from tests.cdk.conftest import nag_violations, synth_construct
 
 
 @pytest.fixture(scope="module")
 def twin_stack(tmp_path_factory: pytest.TempPathFactory) -> tuple[Template, dict[str, Any]]:
-    outdir = tmp_path_factory.mktemp("twin-cdk.out")
-    app = App(context={**project_context(REPO_ROOT), **SYNTH_CONTEXT}, outdir=str(outdir))
-    config = StageConfig.from_context(app.node, REPO_ROOT)
-    stack = Stack(app, "TwinTest", env=Environment())
-    ops = OpsConstruct(stack, "Ops", config=config)
-    defaults = FunctionDefaults(config=config, packaging=LambdaPackaging(stack, "Packaging", config=config), ops=ops)
-    stream = StreamConstruct(stack, "Stream", defaults=defaults)
-    TwinConstruct(stack, "Twin", defaults=defaults, stream=stream)
-    Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True, write_suppressions_to_cloud_formation=True))
-    assembly = app.synth()
-    report = json.loads((Path(assembly.directory) / "validation-report.json").read_text())
-    return Template.from_stack(stack), report
+    return synth_construct(
+        tmp_path_factory,
+        "Twin",
+        lambda stack, defaults, stream: TwinConstruct(stack, "Twin", defaults=defaults, stream=stream),
+    )
 
 
 def _twin_policy(template: Template) -> list[dict[str, Any]]:
@@ -134,13 +118,7 @@ def test_convergence_check_command_expiry_and_connectivity_sweep_run_every_minut
 
 def test_cdk_nag_has_no_unacknowledged_finding(twin_stack):
     _, report = twin_stack
-    violations = [
-        f"{v['ruleName']} at {c['constructPath']}"
-        for plugin in report["pluginReports"]
-        for v in plugin.get("violations", [])
-        for c in v.get("violatingConstructs", [])
-    ]
-    assert violations == []
+    assert nag_violations(report) == []
 
 
 def _api_publish_topics(synthesized) -> set[str]:
