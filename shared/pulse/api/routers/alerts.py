@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from pulse.alerts import actions, service
 from pulse.alerts.actions import Action, LatchReleaser, no_rule_state
@@ -82,126 +82,82 @@ def get_timeline(
     return service.timeline(scope, alert_id, limit=limit, cursor=cursor)
 
 
-def _act(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    action: Action,
-    if_match: int | None,
-    note: str,
-    **extra: Any,
-) -> AlertDetail:
-    with publish_after_commit(svc.outbox()):
-        alert = actions.act(
-            scope, alert_id, action, now=svc.clock(), note=note, if_match=if_match, latch=_latch(request), **extra
-        )
-    response.headers["ETag"] = etag(alert.version)
-    return alert
+class AlertAction:
+    """One action on the alert of the path, as the writer of the request: runs it, publishes the events
+    it committed, and answers the alert as it is afterwards with its ETag."""
+
+    def __init__(
+        self,
+        scope: WriterDep,
+        svc: ServicesDep,
+        request: Request,
+        response: Response,
+        alert_id: str,
+        if_match: IfMatchDep,
+    ) -> None:
+        self._scope = scope
+        self._svc = svc
+        self._request = request
+        self._response = response
+        self._alert_id = alert_id
+        self._if_match = if_match
+
+    def __call__(self, action: Action, note: str, **extra: Any) -> AlertDetail:
+        with publish_after_commit(self._svc.outbox()):
+            alert = actions.act(
+                self._scope,
+                self._alert_id,
+                action,
+                now=self._svc.clock(),
+                note=note,
+                if_match=self._if_match,
+                latch=_latch(self._request),
+                **extra,
+            )
+        self._response.headers["ETag"] = etag(alert.version)
+        return alert
+
+
+ActDep = Annotated[AlertAction, Depends()]
 
 
 @router.post("/{alert_id}/acknowledge", responses=_REFUSALS)
-def acknowledge(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: NoteIn | None = None,
-) -> AlertDetail:
+def acknowledge(act: ActDep, body: NoteIn | None = None) -> AlertDetail:
     """Someone is on it. A latched alert whose condition has cleared resolves."""
-    return _act(scope, svc, request, response, alert_id, "acknowledge", if_match, (body or NoteIn()).note)
+    return act("acknowledge", (body or NoteIn()).note)
 
 
 @router.post("/{alert_id}/unacknowledge", responses=_REFUSALS)
-def unacknowledge(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: NoteIn | None = None,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "unacknowledge", if_match, (body or NoteIn()).note)
+def unacknowledge(act: ActDep, body: NoteIn | None = None) -> AlertDetail:
+    return act("unacknowledge", (body or NoteIn()).note)
 
 
 @router.post("/{alert_id}/snooze", responses=_REFUSALS)
-def snooze(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: SnoozeIn,
-) -> AlertDetail:
+def snooze(act: ActDep, body: SnoozeIn) -> AlertDetail:
     """Quiet until ``until`` (at most 7 days); then the alert is open again."""
-    return _act(scope, svc, request, response, alert_id, "snooze", if_match, body.note, until=body.until)
+    return act("snooze", body.note, until=body.until)
 
 
 @router.post("/{alert_id}/assign", responses=_REFUSALS)
-def assign(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: AssignIn,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "assign", if_match, body.note, assignee=body.assignee)
+def assign(act: ActDep, body: AssignIn) -> AlertDetail:
+    return act("assign", body.note, assignee=body.assignee)
 
 
 @router.post("/{alert_id}/comment", responses=_REFUSALS)
-def comment(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: CommentIn,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "comment", if_match, body.note)
+def comment(act: ActDep, body: CommentIn) -> AlertDetail:
+    return act("comment", body.note)
 
 
 @router.post("/{alert_id}/resolve", responses=_REFUSALS)
-def resolve(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: NoteIn | None = None,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "resolve", if_match, (body or NoteIn()).note)
+def resolve(act: ActDep, body: NoteIn | None = None) -> AlertDetail:
+    return act("resolve", (body or NoteIn()).note)
 
 
 @router.post("/{alert_id}/close", responses=_REFUSALS)
-def close(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: NoteIn | None = None,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "close", if_match, (body or NoteIn()).note)
+def close(act: ActDep, body: NoteIn | None = None) -> AlertDetail:
+    return act("close", (body or NoteIn()).note)
 
 
 @router.post("/{alert_id}/reopen", responses=_REFUSALS)
-def reopen(
-    scope: WriterDep,
-    svc: ServicesDep,
-    request: Request,
-    response: Response,
-    alert_id: str,
-    if_match: IfMatchDep,
-    body: NoteIn | None = None,
-) -> AlertDetail:
-    return _act(scope, svc, request, response, alert_id, "reopen", if_match, (body or NoteIn()).note)
+def reopen(act: ActDep, body: NoteIn | None = None) -> AlertDetail:
+    return act("reopen", (body or NoteIn()).note)
