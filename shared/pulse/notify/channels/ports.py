@@ -39,8 +39,6 @@ class MqttPublisher(Protocol):
         """Raises ``IotDataError`` (``retryable`` tells whether a later attempt may succeed)."""
 
 
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
