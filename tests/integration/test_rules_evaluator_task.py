@@ -17,15 +17,14 @@ from pulse.db import Database
 from pulse.rules import Explanation, Opened, Resolved
 from tests.builders import (
     FakeLambdaContext,
-    RecordingOutboxStarter,
     envelope,
     make_device,
-    make_rule,
     make_tenant,
     rule_record,
     sqs_event,
     telemetry_topic,
 )
+from tests.builders_alerts import RecordingOutboxStarter, make_rule
 from tests.integration.rule_fixtures import add_rule
 
 pytestmark = pytest.mark.integration
