@@ -8,7 +8,7 @@ from pulse.alerts import store
 from pulse.alerts.models import Alert, AlertDetail, AlertFilter, TimelineEntry
 from pulse.identity.scope import TenantScope
 from pulse.registry.errors import NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _SORT = "alerts_opened_desc"
 _TIMELINE = "alert_timeline"
@@ -19,9 +19,7 @@ def list_alerts(scope: TenantScope, f: AlertFilter, *, limit: int, cursor: str |
     key = (datetime.fromisoformat(str(after[0])), str(after[1])) if after else None
     with scope.transaction() as conn:
         rows = store.search(conn, scope.tenant_id, f, after=key, limit=limit + 1)
-    items = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = encode_cursor(_SORT, [items[-1].opened_at.isoformat(), items[-1].id]) if more else None
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda a: [a.opened_at.isoformat(), a.id])
     return Page[Alert](items=items, next_cursor=next_cursor)
 
 
@@ -42,6 +40,5 @@ def timeline(scope: TenantScope, alert_id: str, *, limit: int, cursor: str | Non
         rows = store.timeline(
             conn, scope.tenant_id, alert_id, after_id=int(after[0]) if after else None, limit=limit + 1
         )
-    items = rows[:limit]
-    next_cursor = encode_cursor(_TIMELINE, [items[-1].id]) if len(rows) > limit else None
+    items, next_cursor = keyset_page(rows, limit, _TIMELINE, lambda e: [e.id])
     return Page[TimelineEntry](items=items, next_cursor=next_cursor)

@@ -17,7 +17,7 @@ from pulse.identity.scope import TenantScope
 from pulse.ops.audit import record_change
 from pulse.registry import store as registry_store
 from pulse.registry.errors import Conflict, NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 from pulse.twin import store as twin_store
 
 _SILENCES = "silences_starts_desc"
@@ -69,12 +69,8 @@ def list_silences(scope: TenantScope, *, active_at: datetime | None, limit: int,
     after = _key(decode_cursor(cursor, _SILENCES))
     with scope.transaction() as conn:
         rows = guards.list_silences(conn, scope.tenant_id, active_at=active_at, after=after, limit=limit + 1)
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[Silence](
-        items=items,
-        next_cursor=encode_cursor(_SILENCES, [items[-1].starts_at.isoformat(), items[-1].id]) if more else None,
-    )
+    items, next_cursor = keyset_page(rows, limit, _SILENCES, lambda s: [s.starts_at.isoformat(), s.id])
+    return Page[Silence](items=items, next_cursor=next_cursor)
 
 
 def expire_silence(scope: TenantScope, silence_id: str, *, now: datetime) -> Silence:
@@ -132,12 +128,8 @@ def list_maintenance(
             after=after,
             limit=limit + 1,
         )
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[MaintenanceWindow](
-        items=items,
-        next_cursor=encode_cursor(_MAINTENANCE, [items[-1].starts_at.isoformat(), items[-1].id]) if more else None,
-    )
+    items, next_cursor = keyset_page(rows, limit, _MAINTENANCE, lambda w: [w.starts_at.isoformat(), w.id])
+    return Page[MaintenanceWindow](items=items, next_cursor=next_cursor)
 
 
 def end_maintenance(scope: TenantScope, window_id: str, *, now: datetime) -> MaintenanceWindow:

@@ -23,7 +23,7 @@ from pulse.identity.scope import TenantScope, operator_transaction
 from pulse.observability import logger
 from pulse.ops.audit import record_change
 from pulse.registry.errors import Conflict, NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 from pulse.twin import store as twin_store
 from pulse.twin.protocol import OutgoingMessage
 from pulse.twin.publishing import TwinPublisher
@@ -83,10 +83,8 @@ def list_for_device(scope: TenantScope, device_id: str, *, limit: int, cursor: s
             raise NotFound(f"no device {device_id!r}")
         key = (datetime.fromisoformat(after[0]), str(after[1])) if after else None
         rows = store.for_device(conn, scope.tenant_id, device_id, after=key, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(_SORT, [rows[-1].created_at.isoformat(), rows[-1].id]) if more else None
-    return Page[Command](items=rows, next_cursor=next_cursor)
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda c: [c.created_at.isoformat(), c.id])
+    return Page[Command](items=items, next_cursor=next_cursor)
 
 
 def cancel(scope: TenantScope, command_id: str, *, now: datetime) -> Command:

@@ -31,7 +31,7 @@ from pulse.errors import RequestInvalid
 from pulse.identity.scope import TenantScope, operator_transaction
 from pulse.observability import logger, metrics
 from pulse.registry.errors import NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 LIFECYCLE_EVENT_TYPES = frozenset({"connected", "disconnected"})
 _SORT = "at_desc"
@@ -145,7 +145,5 @@ def list_history(scope: TenantScope, device_id: str, *, limit: int, cursor: str 
         if store.read(conn, scope.tenant_id, device_id) is None:
             raise NotFound(f"no device {device_id!r}")
         rows = store.history(conn, scope.tenant_id, device_id, after=key, limit=limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(_SORT, [rows[-1].at.isoformat(), rows[-1].id]) if more else None
-    return Page[ConnectivityEvent](items=rows, next_cursor=next_cursor)
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda e: [e.at.isoformat(), e.id])
+    return Page[ConnectivityEvent](items=items, next_cursor=next_cursor)

@@ -25,7 +25,7 @@ from pulse.notify import store as notify_store
 from pulse.oncall import store as oncall_store
 from pulse.ops.audit import record_change
 from pulse.registry.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _SORT = "escalation_policies_by_name"
 
@@ -69,11 +69,8 @@ def list_policies(scope: TenantScope, *, limit: int, cursor: str | None) -> Page
         rows = store.list_policies(
             conn, scope.tenant_id, after=(str(after[0]), str(after[1])) if after else None, limit=limit + 1
         )
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[EscalationPolicy](
-        items=items, next_cursor=encode_cursor(_SORT, [items[-1].name.lower(), items[-1].id]) if more else None
-    )
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda p: [p.name.lower(), p.id])
+    return Page[EscalationPolicy](items=items, next_cursor=next_cursor)
 
 
 def _locked(conn: psycopg.Connection, tenant_id: str, policy_id: str, if_match: int | None) -> EscalationPolicy:

@@ -30,7 +30,7 @@ from pulse.notify.sealing import SecretSealer, seal_secrets
 from pulse.notify.store import ChannelRow
 from pulse.ops.audit import record_change
 from pulse.registry.errors import Conflict, NotFound, PreconditionFailed, PreconditionRequired
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _SORT = "channels_by_name"
 
@@ -129,12 +129,8 @@ def list_channels(scope: TenantScope, *, now: datetime, limit: int, cursor: str 
         rows = store.list_channels(
             conn, scope.tenant_id, after=(str(after[0]), str(after[1])) if after else None, limit=limit + 1
         )
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[Channel](
-        items=[r.view(now) for r in items],
-        next_cursor=encode_cursor(_SORT, [items[-1].name.lower(), items[-1].id]) if more else None,
-    )
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda c: [c.name.lower(), c.id])
+    return Page[Channel](items=[r.view(now) for r in items], next_cursor=next_cursor)
 
 
 def _locked(scope: TenantScope, conn: Any, channel_id: str, if_match: int | None) -> ChannelRow:

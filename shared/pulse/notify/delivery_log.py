@@ -9,7 +9,7 @@ from pulse.identity.scope import TenantScope
 from pulse.notify import delivery_store as ds
 from pulse.notify.models import Delivery, DeliveryDetail, DeliveryFilter
 from pulse.registry.errors import NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _SORT = "deliveries_created_desc"
 
@@ -19,12 +19,8 @@ def list_deliveries(scope: TenantScope, f: DeliveryFilter, *, limit: int, cursor
     key = (datetime.fromisoformat(str(after[0])), str(after[1])) if after else None
     with scope.transaction() as conn:
         rows = ds.search(conn, scope.tenant_id, f, after=key, limit=limit + 1)
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[Delivery](
-        items=items,
-        next_cursor=encode_cursor(_SORT, [items[-1].created_at.isoformat(), items[-1].id]) if more else None,
-    )
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda d: [d.created_at.isoformat(), d.id])
+    return Page[Delivery](items=items, next_cursor=next_cursor)
 
 
 def get_delivery(scope: TenantScope, delivery_id: str) -> DeliveryDetail:

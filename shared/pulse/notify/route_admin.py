@@ -16,7 +16,7 @@ from pulse.notify import store
 from pulse.notify.models import Route, RouteCreate, RouteIn, RouteOrder
 from pulse.ops.audit import record_change
 from pulse.registry.errors import NotFound, PreconditionFailed, PreconditionRequired
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _SORT = "routes_by_position"
 _FIELDS = set(RouteIn.model_fields)
@@ -69,10 +69,8 @@ def list_routes(scope: TenantScope, *, limit: int, cursor: str | None) -> Page[R
         rows = store.list_routes(
             conn, scope.tenant_id, after_position=int(after[0]) if after else None, limit=limit + 1
         )
-    items = rows[:limit]
-    return Page[Route](
-        items=items, next_cursor=encode_cursor(_SORT, [items[-1].position]) if len(rows) > limit else None
-    )
+    items, next_cursor = keyset_page(rows, limit, _SORT, lambda r: [r.position])
+    return Page[Route](items=items, next_cursor=next_cursor)
 
 
 def _locked(conn: psycopg.Connection, scope: TenantScope, route_id: str, if_match: int | None) -> Route:

@@ -35,7 +35,7 @@ from pulse.oncall.models import (
 from pulse.oncall.schedule import final_schedule, gaps
 from pulse.ops.audit import record_change
 from pulse.registry.errors import NotFound, PreconditionFailed, PreconditionRequired
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 MAX_RANGE = timedelta(days=366)
 ICAL_PATH = "/api/v1/oncall/ical/{token}.ics"
@@ -105,11 +105,8 @@ def list_schedules(scope: TenantScope, *, limit: int, cursor: str | None) -> Pag
         rows = store.list_schedules(
             conn, scope.tenant_id, after=(str(after[0]), str(after[1])) if after else None, limit=limit + 1
         )
-    items = rows[:limit]
-    more = len(rows) > limit
-    return Page[OnCallSchedule](
-        items=items, next_cursor=encode_cursor(_CURSOR, [items[-1].name, items[-1].id]) if more else None
-    )
+    items, next_cursor = keyset_page(rows, limit, _CURSOR, lambda s: [s.name, s.id])
+    return Page[OnCallSchedule](items=items, next_cursor=next_cursor)
 
 
 def get_schedule(scope: TenantScope, schedule_id: str) -> OnCallSchedule:

@@ -27,7 +27,7 @@ from pulse.oncall.schedule import on_call_during
 from pulse.oncall.service import final_between
 from pulse.ops.audit import record_change
 from pulse.registry.errors import Conflict, NotFound
-from pulse.registry.paging import Page, decode_cursor, encode_cursor
+from pulse.registry.paging import Page, decode_cursor, keyset_page
 
 _CURSOR = "oncall_swaps_newest"
 
@@ -135,7 +135,5 @@ def list_swaps(
         if store.get_schedule(conn, scope.tenant_id, schedule_id) is None:
             raise NotFound(f"no schedule {schedule_id!r}")
         rows = store.list_swaps(conn, scope.tenant_id, schedule_id, state=state, after=key, limit=limit + 1)
-    items = rows[:limit]
-    more = len(rows) > limit
-    next_cursor = encode_cursor(_CURSOR, [items[-1].created_at.isoformat(), items[-1].id]) if more else None
+    items, next_cursor = keyset_page(rows, limit, _CURSOR, lambda s: [s.created_at.isoformat(), s.id])
     return Page[Swap](items=items, next_cursor=next_cursor)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -41,3 +42,10 @@ def decode_cursor(cursor: str | None, sort: str) -> list[Any] | None:
         raise RequestInvalid("cursor: it belongs to another sort order or list") from None
     values: list[Any] = doc["v"]
     return values
+
+
+def keyset_page(rows: Sequence[T], limit: int, sort: str, key: Callable[[T], list[Any]]) -> tuple[list[T], str | None]:
+    """The first ``limit`` of ``rows`` (read with ``limit + 1``) and the cursor after the last of them,
+    None when nothing follows; ``key`` gives a row's sort key as the store's keyset comparison reads it."""
+    items = list(rows[:limit])
+    return items, encode_cursor(sort, key(items[-1])) if len(rows) > limit else None
