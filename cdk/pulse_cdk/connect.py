@@ -220,16 +220,7 @@ class ConnectConstruct(Construct):
                 width=8,
             ),
         )
-        telemetry = [
-            cloudwatch.Metric(
-                namespace="Pulse",
-                metric_name=name,
-                dimensions_map={"service": self.ingest.service_name},
-                statistic="Sum",
-                period=minute,
-            )
-            for name in TELEMETRY_METRICS
-        ]
+        telemetry = [self.ingest.metric(name) for name in TELEMETRY_METRICS]
         self._defaults.ops.add_widgets(
             cloudwatch.GraphWidget(
                 title="Ingest queue depth",

@@ -249,15 +249,6 @@ class DeliveryConstruct(Construct):
         )
         return rule
 
-    def _metric(self, name: str) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="Pulse",
-            metric_name=name,
-            dimensions_map={"service": self.notify.service_name},
-            statistic="Sum",
-            period=Duration.minutes(1),
-        )
-
     def _alarm(self, construct_id: str, metric: cloudwatch.IMetric, name: str, description: str) -> cloudwatch.Alarm:
         alarm = metric.create_alarm(
             self,
@@ -283,7 +274,7 @@ class DeliveryConstruct(Construct):
     def _build_dead_letter_alarm(self) -> cloudwatch.Alarm:
         return self._alarm(
             "DeadLetteredAlarm",
-            self._metric(DEAD_LETTERED_METRIC),
+            self.notify.metric(DEAD_LETTERED_METRIC),
             "deliveries-dead-lettered",
             "A delivery was dead-lettered (receiver refused it, bad channel configuration, or 5 attempts failed). "
             "The deliveries table keeps the error; redrive from the portal or the API once the receiver is fixed.",
@@ -316,7 +307,7 @@ class DeliveryConstruct(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Deliveries",
-                left=[self._metric(name) for name in DELIVERY_METRICS],
+                left=[self.notify.metric(name) for name in DELIVERY_METRICS],
                 width=8,
             ),
             cloudwatch.GraphWidget(

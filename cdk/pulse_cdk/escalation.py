@@ -88,17 +88,8 @@ class EscalationConstruct(Construct):
         stream.grant_database_read(function)
         return function
 
-    def _metric(self, name: str, statistic: str) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="Pulse",
-            metric_name=name,
-            dimensions_map={"service": self.function.service_name},
-            statistic=statistic,
-            period=Duration.minutes(1),
-        )
-
     def _build_lag_alarm(self) -> cloudwatch.Alarm:
-        alarm = self._metric(ESCALATION_LAG_METRIC, "Maximum").create_alarm(
+        alarm = self.function.metric(ESCALATION_LAG_METRIC, "Maximum").create_alarm(
             self,
             "EscalationLagAlarm",
             alarm_name=self._config.name("escalation-lag"),
@@ -119,8 +110,8 @@ class EscalationConstruct(Construct):
         self._defaults.ops.add_widgets(
             cloudwatch.GraphWidget(
                 title="Escalation",
-                left=[self._metric(name, "Sum") for name in ESCALATION_METRICS],
-                right=[self._metric(ESCALATION_LAG_METRIC, "Maximum")],
+                left=[self.function.metric(name, "Sum") for name in ESCALATION_METRICS],
+                right=[self.function.metric(ESCALATION_LAG_METRIC, "Maximum")],
                 width=12,
             ),
             cloudwatch.GraphWidget(

@@ -67,6 +67,16 @@ class PulseFunction(Construct):
         """``POWERTOOLS_SERVICE_NAME``: the ``service`` dimension of this function's EMF metrics."""
         return f"pulse-{self.name}"
 
+    def metric(self, name: str, statistic: str = "Sum") -> cloudwatch.Metric:
+        """A per-minute EMF metric this function emits (namespace ``Pulse``, dimension ``service``)."""
+        return cloudwatch.Metric(
+            namespace="Pulse",
+            metric_name=name,
+            dimensions_map={"service": self.service_name},
+            statistic=statistic,
+            period=Duration.minutes(1),
+        )
+
     def _build_log_group(self) -> logs.LogGroup:
         return logs.LogGroup(
             self,

@@ -93,15 +93,6 @@ class RulesConstruct(Construct):
             iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.outbox.function.function_arn])
         )
 
-    def _metric(self, function: PulseFunction, name: str, statistic: str) -> cloudwatch.Metric:
-        return cloudwatch.Metric(
-            namespace="Pulse",
-            metric_name=name,
-            dimensions_map={"service": function.service_name},
-            statistic=statistic,
-            period=Duration.minutes(1),
-        )
-
     def _build_bus(self) -> events.EventBus:
         return events.EventBus(
             self,
@@ -125,7 +116,7 @@ class RulesConstruct(Construct):
         return function
 
     def _build_lag_alarm(self) -> cloudwatch.Alarm:
-        alarm = self._metric(self.evaluator, EVALUATION_LAG_METRIC, "Maximum").create_alarm(
+        alarm = self.evaluator.metric(EVALUATION_LAG_METRIC, "Maximum").create_alarm(
             self,
             "EvaluationLagAlarm",
             alarm_name=self._config.name("rules-evaluation-lag"),
@@ -141,7 +132,7 @@ class RulesConstruct(Construct):
         return self._defaults.ops.add_alarm(alarm)
 
     def _build_outbox_failing_alarm(self) -> cloudwatch.Alarm:
-        alarm = self._metric(self.outbox, OUTBOX_FAILED_METRIC, "Sum").create_alarm(
+        alarm = self.outbox.metric(OUTBOX_FAILED_METRIC, "Sum").create_alarm(
             self,
             "OutboxFailingAlarm",
             alarm_name=self._config.name("outbox-publish-failing"),
@@ -162,8 +153,8 @@ class RulesConstruct(Construct):
         self._defaults.ops.add_widgets(
             cloudwatch.GraphWidget(
                 title="Rule evaluation",
-                left=[self._metric(self.evaluator, name, "Sum") for name in EVALUATOR_METRICS],
-                right=[self._metric(self.evaluator, EVALUATION_LAG_METRIC, "Maximum")],
+                left=[self.evaluator.metric(name, "Sum") for name in EVALUATOR_METRICS],
+                right=[self.evaluator.metric(EVALUATION_LAG_METRIC, "Maximum")],
                 width=8,
             ),
             cloudwatch.GraphWidget(
@@ -174,7 +165,7 @@ class RulesConstruct(Construct):
             ),
             cloudwatch.GraphWidget(
                 title="Events outbox",
-                left=[self._metric(self.outbox, name, "Sum") for name in OUTBOX_METRICS],
+                left=[self.outbox.metric(name, "Sum") for name in OUTBOX_METRICS],
                 right=[outbox.metric_duration(period=minute, statistic="Maximum")],
                 width=8,
             ),
