@@ -50,7 +50,7 @@ def test_if_match_is_required_and_a_stale_one_is_refused_without_a_write(api):
     assert _set(api, {"mode": "eco"}, None).status_code == 428
     assert _set(api, {"mode": "eco"}, 0).status_code == 200
     stale = _set(api, {"mode": "boost"}, 0)
-    assert stale.status_code == 412
+    assert stale.status_code == 409 and stale.json()["title"] == "Twin version conflict"
     assert stale.headers["content-type"].startswith("application/problem+json")
     twin = api.request("GET", "/devices/pump-1/twin").json()
     assert twin["state"]["desired"] == {"mode": "eco"} and twin["version"] == 1

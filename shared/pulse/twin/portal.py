@@ -2,7 +2,8 @@
 
 The document, revision, pending rows and the audit row commit in one transaction (as the scope:
 ``pulse_app`` or an audited operator). Over HTTP the version is the ETag: missing If-Match is 428 and
-a stale one (or a version conflict found under the row lock) is 412. The delta goes out after the
+a stale one (or a version conflict found under the row lock) is 409, as AWS's shadow answers a
+version conflict; 412 is kept for a false ``if`` predicate. The delta goes out after the
 commit; a failed publish is logged and the update stands, as with AWS's shadow: the device reads the
 twin (``twin/get``) when it reconnects.
 """
@@ -17,7 +18,7 @@ from pulse.errors import PulseError
 from pulse.identity.scope import TenantScope
 from pulse.observability import logger
 from pulse.ops.audit import record_change
-from pulse.registry.errors import PreconditionFailed, PreconditionRequired
+from pulse.registry.errors import PreconditionRequired
 from pulse.twin import store
 from pulse.twin.document import TwinChange, TwinDocument
 from pulse.twin.errors import TwinVersionConflict
@@ -76,8 +77,9 @@ def set_desired(
                 _audited(change.after),
             )
     except TwinVersionConflict as exc:
-        raise PreconditionFailed(
-            f"the twin changed since you read it (version {exc.current_version}, you sent {expected_version})"
+        raise TwinVersionConflict(
+            f"the twin changed since you read it (version {exc.current_version}, you sent {expected_version})",
+            exc.current_version,
         ) from None
     messages = delta_messages(scope.tenant_id, device_id, change)
     try:

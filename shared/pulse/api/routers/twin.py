@@ -19,7 +19,8 @@ router = APIRouter(tags=["twin"])
 _REFUSALS: dict[int | str, dict[str, str]] = {
     400: {"description": "invalid update (field named)"},
     404: {"description": "no such device"},
-    412: {"description": "If-Match is stale, or the `if` predicate is false"},
+    409: {"description": "If-Match is stale: the twin changed since it was read (version conflict)"},
+    412: {"description": "The `if` predicate is false"},
     413: {"description": "desired + reported over 8 KB"},
     428: {"description": "If-Match missing"},
 }
