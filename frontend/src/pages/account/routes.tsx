@@ -1,0 +1,3 @@
+import type { AppRoute } from "../../routing";
+
+export const accountRoutes: AppRoute[] = [];
