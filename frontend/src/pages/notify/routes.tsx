@@ -1,3 +1,8 @@
-import type { AppRoute } from "../../routing";
+import { IconBell } from "@tabler/icons-react";
 
-export const notifyRoutes: AppRoute[] = [];
+import type { AppRoute } from "../../routing";
+import { NotificationsPage } from "./NotificationsPage";
+
+export const notifyRoutes: AppRoute[] = [
+  { path: "notifications", element: <NotificationsPage />, audience: "customer", nav: { label: "Notifications", icon: IconBell, group: "Configure", order: 20 } },
+];
