@@ -20,6 +20,15 @@ export interface FakeApi {
   calls: { method: string; path: string; search: string; body: unknown }[];
 }
 
+/** JSON bodies as objects; anything else (a CSV upload) as its text. */
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 export function fakeApi(routes: Record<string, Handler>): FakeApi {
   const calls: FakeApi["calls"] = [];
   const compiled = Object.entries(routes).map(([key, handler]) => {
@@ -34,7 +43,7 @@ export function fakeApi(routes: Record<string, Handler>): FakeApi {
     const request = input instanceof Request ? input : new Request(input, init);
     const url = new URL(request.url);
     const text = request.method === "GET" ? "" : await request.clone().text();
-    calls.push({ method: request.method, path: url.pathname, search: url.search, body: text ? JSON.parse(text) : undefined });
+    calls.push({ method: request.method, path: url.pathname, search: url.search, body: text ? parseBody(text) : undefined });
     for (const route of compiled) {
       const m = route.method === request.method ? route.regex.exec(url.pathname) : null;
       if (!m) continue;
