@@ -1,0 +1,82 @@
+/** Test documents shaped like the API's answers (components.schemas). */
+import type { AlertDetail, RuleView } from "./model";
+
+export const ALERT: AlertDetail = {
+  id: "al-1",
+  fingerprint: "fp",
+  rule_id: "hot",
+  rule_version: 2,
+  rule_name: "Too hot",
+  device_id: "sim-02",
+  site_id: "plant-1",
+  severity: "major",
+  state: "open",
+  source: "stream",
+  latched: false,
+  silenced: false,
+  silence_id: null,
+  snoozed_until: null,
+  assignee: null,
+  count: 3,
+  first_value: 81,
+  last_value: 99.5,
+  opened_at: "2026-01-01T10:00:00Z",
+  episode_started_at: "2026-01-01T10:00:00Z",
+  last_fired_at: "2026-01-01T10:05:00Z",
+  acknowledged_at: null,
+  acknowledged_by: null,
+  condition_cleared_at: null,
+  resolve_due_at: null,
+  resolved_at: null,
+  resolved_by: null,
+  closed_at: null,
+  updated_at: "2026-01-01T10:05:00Z",
+  version: 4,
+  explanation: {
+    rule: { id: "hot", version: 2, name: "Too hot", severity: "major", latch: false },
+    fired_at: "2026-01-01T10:00:00Z",
+    condition: {
+      kind: "all",
+      result: true,
+      summary: "all",
+      observed: null,
+      children: [
+        { kind: "threshold", result: true, summary: "portal_temp > 80 (hysteresis 1)", observed: 99.5, children: [] },
+        {
+          kind: "for",
+          result: true,
+          summary: "for 5m, true since 2026-01-01T09:55:00+00:00",
+          observed: null,
+          children: [{ kind: "absence", result: false, summary: "no message for 10m; last at 2026-01-01T09:59:00+00:00", observed: 60, children: [] }],
+        },
+      ],
+    },
+    twin: { version: 7, document: { reported: { fw: "1.2.3" }, desired: { portal_setpoint: 42 } } },
+    connectivity: { last_seen_at: "2026-01-01T09:59:00Z", heartbeat_interval_s: 60, silent_for_s: 60 },
+  },
+};
+
+export const RULE_VIEW: RuleView = {
+  id: "hot",
+  current_version: 2,
+  enabled: true,
+  created_by: "admin",
+  created_at: "2026-01-01T00:00:00Z",
+  updated_at: "2026-01-02T00:00:00Z",
+  rule: {
+    id: "hot",
+    version: 2,
+    schema_version: 1,
+    name: "Too hot",
+    description: "",
+    severity: "major",
+    enabled: true,
+    latch: false,
+    schedule: null,
+    clear: null,
+    scope: { tenant_id: "demo", device_ids: [], site_ids: ["plant-1"], models: [], tags: { zone: "a" } },
+    condition: { kind: "threshold", metric: "portal_temp", op: ">", value: 80, hysteresis: 1 },
+  },
+};
+
+export const page = <T>(items: T[], next_cursor: string | null = null) => ({ items, next_cursor });
