@@ -7,7 +7,7 @@ import { AlertDetailPage } from "./AlertDetailPage";
 import { ALERT, page } from "./fixtures";
 import type { AlertDetail } from "./model";
 
-const OPENED = { id: 1, at: "2026-01-01T10:00:00Z", action: "opened", actor: "rules", note: "", detail: { value: 99.5 } };
+const OPENED = { id: 1, at: "2026-01-01T10:00:00Z", action: "opened", actor: "rules", note: "", detail: { value: 99.5 } as Record<string, unknown> };
 const ESCALATION = {
   alert_id: "al-1",
   policy_id: "pol-1",
