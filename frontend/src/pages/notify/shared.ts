@@ -98,3 +98,15 @@ export function isoToWall(value: string, tz: string): string {
 }
 
 export { dayjs };
+
+const ZONES: string[] = (() => {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  return intl.supportedValuesOf ? ["UTC", ...intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")] : ["UTC"];
+})();
+
+export const timezoneOptions = () => ZONES;
+
+export const browserZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+/** "09:00:00" (as the API answers a time) -> "09:00" for a time input. */
+export const hhmm = (value: string | null | undefined, fallback = "09:00") => (value ? value.slice(0, 5) : fallback);
