@@ -33,6 +33,19 @@ describe("Sites page", () => {
     expect(api.calls.find((c) => c.method === "POST")?.body).toMatchObject({ id: "s-1", name: "North", timezone: "Mars/Base" });
   });
 
+  it("saves an edit under If-Match with the version it read", async () => {
+    const ifMatches: (string | null)[] = [];
+    const api = fakeApi({
+      "GET /api/v1/sites": () => ({ items: [SITE], next_cursor: null }),
+      "PATCH /api/v1/sites/:id": (request) => (ifMatches.push(request.headers.get("If-Match")), { ...SITE, name: "Plant One", version: 2 }),
+    });
+    renderPage(<SitesPage />, { api });
+    await userEvent.click(await screen.findByLabelText("Edit Plant 1"));
+    const dialog = await screen.findByRole("dialog");
+    await userEvent.click(within(dialog).getByRole("button", { name: "Save" }));
+    await waitFor(() => expect(ifMatches).toEqual(['"1"']));
+  });
+
   it("gives a viewer no write controls", async () => {
     renderPage(<SitesPage />, { role: "customer_viewer", api: fakeApi({ "GET /api/v1/sites": () => ({ items: [SITE], next_cursor: null }) }) });
     expect(await screen.findByText("Plant 1")).toBeInTheDocument();

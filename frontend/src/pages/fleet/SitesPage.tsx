@@ -13,6 +13,7 @@ import { PageHeader } from "../../components/PageHeader";
 import { Pager, usePagedQuery } from "../../components/paging";
 import { EmptyState, QueryState } from "../../components/QueryState";
 import { WriteOnly } from "../../components/WriteOnly";
+import { ifMatch } from "./shared";
 
 type Site = components["schemas"]["Site"];
 
@@ -48,7 +49,7 @@ function SiteEditor({ site, onClose }: { site: Site | null; onClose: () => void 
     mutationFn: (values: SiteForm) => {
       const body = { name: values.name, address: values.address, timezone: values.timezone, lat: coordinate(values.lat), lng: coordinate(values.lng) };
       return site
-        ? unwrap(api.PATCH("/api/v1/sites/{site_id}", { params: { path: { site_id: site.id } }, body }))
+        ? unwrap(api.PATCH("/api/v1/sites/{site_id}", { params: { path: { site_id: site.id }, header: ifMatch(site.version) }, body }))
         : unwrap(api.POST("/api/v1/sites", { body: { ...body, id: values.id } }));
     },
     onSuccess: (saved) => {
@@ -88,7 +89,7 @@ export function SitesPage() {
   const [editing, setEditing] = useState<Site | null | undefined>(undefined);
   const paged = usePagedQuery(["sites"], (cursor) => unwrap(api.GET("/api/v1/sites", { params: { query: { cursor, limit: 50 } } })));
   const remove = useMutation({
-    mutationFn: (site: Site) => unwrap(api.DELETE("/api/v1/sites/{site_id}", { params: { path: { site_id: site.id } } })),
+    mutationFn: (site: Site) => unwrap(api.DELETE("/api/v1/sites/{site_id}", { params: { path: { site_id: site.id }, header: ifMatch(site.version) } })),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["sites"] }),
     onError: (error) => showWriteError(error),
   });
