@@ -51,6 +51,7 @@ class IdentityConstruct(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self.portal_origin = portal_origin
+        self._portal_origins = [portal_origin]
         self.user_pool = self._build_user_pool()
         self.groups = self._build_groups()
         self.domain = self._build_domain()
@@ -69,6 +70,21 @@ class IdentityConstruct(Construct):
     @property
     def hosted_ui_url(self) -> str:
         return self.domain.base_url()
+
+    def allow_portal_origin(self, origin: str) -> None:
+        """Accept sign-in callbacks and logout redirects for another origin serving the portal, such as the
+        CloudFront domain, known only at deploy time (a token).
+
+        Set on the client's CloudFormation resource after the distribution exists: the client depends
+        on the distribution, never the other way round, so the API (whose authorizer trusts the client)
+        can sit behind the same distribution without a dependency cycle.
+        """
+        self._portal_origins.append(origin)
+        client = self.portal_client.node.default_child
+        assert isinstance(client, cognito.CfnUserPoolClient)
+        # an override: the L2 client renders its OAuth settings from its own copy of the props
+        client.add_property_override("CallbackURLs", [f"{o}{CALLBACK_PATH}" for o in self._portal_origins])
+        client.add_property_override("LogoutURLs", [f"{o}/" for o in self._portal_origins])
 
     def _build_user_pool(self) -> cognito.UserPool:
         prod = self._config.is_prod

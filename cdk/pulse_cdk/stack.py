@@ -17,6 +17,7 @@ from pulse_cdk.identity import IdentityConstruct, portal_origin
 from pulse_cdk.oncall import OncallConstruct
 from pulse_cdk.ops import OpsConstruct
 from pulse_cdk.packaging import LambdaPackaging
+from pulse_cdk.portal import PortalConstruct
 from pulse_cdk.rules import RulesConstruct
 from pulse_cdk.stream import StreamConstruct
 from pulse_cdk.twin import TwinConstruct
@@ -27,7 +28,8 @@ class PulseStack(Stack):
 
     Order matters only through dependencies: Ops first (everyone reports alarms to it), then
     the shared Lambda packaging, Stream (the database secret others are granted), Connect, Twin,
-    Identity (the user pool the API's authorizer trusts), Api, Rules (functions that commit alert
+    Identity (the user pool the API's authorizer trusts), Api, Portal (CloudFront in front of the SPA and
+    the API; the portal client accepts its domain as a callback), Rules (functions that commit alert
     events (ingest, the API, twin and on-call) may start its outbox publisher right after their commit), Delivery
     (its rule listens on the Rules bus; the API may start it for a redrive), Escalation (starts
     Delivery executions for its pages).
@@ -53,6 +55,14 @@ class PulseStack(Stack):
             stream=self.stream,
             identity=self.identity,
             device_policy_name=self.connect.device_policy_name,
+        )
+        self.portal = PortalConstruct(
+            self,
+            "Portal",
+            config=config,
+            identity=self.identity,
+            api=self.api,
+            dist=config.repo_root / "frontend" / "dist",
         )
         self.rules = RulesConstruct(self, "Rules", defaults=defaults, stream=self.stream)
         self.oncall = OncallConstruct(self, "Oncall", defaults=defaults, stream=self.stream)
@@ -88,6 +98,9 @@ class PulseStack(Stack):
             "UserPoolClientId": self.identity.portal_client.user_pool_client_id,
             "HostedUiDomain": self.identity.hosted_ui_url,
             "ApiUrl": self.api.url,
+            "PortalUrl": self.portal.origin,
+            "PortalBucketName": self.portal.bucket.bucket_name,
+            "PortalDistributionId": self.portal.distribution.distribution_id,
             "EventBusName": self.rules.bus.event_bus_name,
             "DeliveryStateMachineArn": self.delivery.state_machine.state_machine_arn,
         }
