@@ -1,6 +1,6 @@
 """Bring up the local platform for tests and benchmarks: its own emulator (temp state, free
 ports), the synthesized template deployed into it, the stack's secret pointed at a given database,
-and devices provisioned with certificates."""
+and devices provisioned with certificates; on demand, the portal served for it (``LocalPlatform.portal``)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from pulse.local import deploy, emulator, gaps
 from pulse.local.layout import REPO_ROOT, STACK_NAME, LocalLayout
 from pulse.local.pgcluster import free_port
+from pulse.local.portal import PortalServer, serving_portal
 from pulse.local.processes import Supervisor
 from pulse.local.seed import Broker, seed
 from pulse.platform.aws.iot import IotRegistry
@@ -30,6 +31,21 @@ class LocalPlatform:
     @property
     def credentials(self) -> Path:
         return self.layout.devices
+
+    @contextmanager
+    def portal(self, *, port: int = 0, dist: Path | None = None) -> Iterator[PortalServer]:
+        """The portal as `pulse dev` serves it, on a free port by default: ``frontend/dist`` (built by the
+        Makefile), ``/config.json`` for this emulator and ``/api/*`` proxied to its HTTP API. Open
+        ``server.origin`` (``http://localhost:<port>``, registered as a callback of the Cognito client);
+        sign in on the emulator's hosted UI (README, Portal). Requests go to ``<layout>/logs/portal.log``."""
+        with serving_portal(
+            dist or REPO_ROOT / "frontend" / "dist",
+            self.endpoint,
+            self.outputs,
+            port=port,
+            access_log=self.layout.log("portal"),
+        ) as server:
+            yield server
 
 
 @contextmanager

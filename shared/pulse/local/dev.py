@@ -1,8 +1,9 @@
-"""``pulse dev``: PostgreSQL, the emulator with the deployed stack, the seed and the simulator.
+"""``pulse dev``: PostgreSQL, the emulator with the deployed stack, the seed, the simulator and the portal.
 
 Prints what runs where and "ready", then waits. Ctrl-C or SIGTERM stops, in reverse order, every
-process it started (the simulator, the emulator, which writes its state on the way out, and the
-database cluster when this run started it). A second run resumes with everything kept.
+process it started (the portal server, a thread of this process; the simulator; the emulator, which
+writes its state on the way out; and the database cluster when this run started it). A second run
+resumes with everything kept.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
+from urllib.parse import urlsplit
 
 from pulse.errors import ConfigurationError
-from pulse.local import demo, deploy, emulator, gaps
+from pulse.local import demo, deploy, emulator, gaps, portal
 from pulse.local.database import LocalDatabase, remembered_port
 from pulse.local.layout import STACK_NAME, LocalLayout
 from pulse.local.processes import Supervisor, alive
@@ -39,6 +41,7 @@ class DevOptions:
     gateway_port: int = emulator.DEFAULT_GATEWAY_PORT
     mqtt_port: int = emulator.DEFAULT_MQTT_PORT
     redeploy: bool = False
+    portal_port: int | None = None  # None: the port of PULSE_PORTAL_ORIGIN (http://localhost:8080)
 
 
 class Stop(Exception):
@@ -109,6 +112,7 @@ class DevPlatform:
         self.outputs: dict[str, str] = {}
         self.logins: list[demo.Login] = []
         self.config: emulator.EmulatorConfig | None = None
+        self.portal: portal.PortalServer | None = None
 
     def _step(self, what: str) -> float:
         self.say(f"... {what}")
@@ -217,6 +221,30 @@ class DevPlatform:
             stop_timeout_s=10,
         )
 
+    def start_portal(self) -> None:
+        """Serve frontend/dist (built by the Makefile, not here) with config.json and the /api proxy."""
+        assert self.config is not None
+        wanted = self.options.portal_port or urlsplit(get_settings().portal_origin).port or portal.DEFAULT_PORT
+        t = self._step("portal")
+        dist = self.layout.repo_root / "frontend" / "dist"
+        self.portal = portal.start_local_portal(
+            dist,
+            self.config.endpoint,
+            self.outputs,
+            port=emulator.pick_port(wanted),
+            access_log=self.layout.log("portal"),
+        )
+        moved = f", port {wanted} is taken" if self.portal.port != wanted else ""
+        self.say(
+            f"    {self.portal.origin}, {self.portal.uploaded} changed file(s) put into the portal bucket{moved} "
+            f"({time.monotonic() - t:.1f} s)"
+        )
+        if not self.portal.site.built:
+            self.say(
+                f"    {dist.relative_to(self.layout.repo_root)}/index.html is missing: the portal answers 503 until it "
+                "is built (`make frontend/dist/index.html`; `make dev` builds it first). Everything else runs."
+            )
+
     def start(self) -> None:
         for folder in (self.layout.root, self.layout.logs):
             folder.mkdir(parents=True, exist_ok=True)
@@ -225,9 +253,12 @@ class DevPlatform:
         self.deploy_stack()
         self.seed()
         self.start_simulator()
+        self.start_portal()
 
     def stop(self) -> None:
         with _signals_ignored():
+            if self.portal is not None:
+                self.portal.stop()
             self.supervisor.stop_all()
             if self.started_database:
                 self.database.stop()
@@ -239,7 +270,12 @@ class DevPlatform:
         api = gaps.http_api_local_url(endpoint, self.outputs.get("DeviceHttpApiUrl", ""))
         rest = gaps.http_api_local_url(endpoint, self.outputs.get("ApiUrl", "")) + "api/v1"
         pulse = _pulse_command()
-        lines = [
+        lines = []
+        if self.portal is not None:
+            admin = next((login for login in self.logins if login.role == "customer_admin"), None)
+            login = f"   (login as {admin.email} / {admin.password})" if admin else ""
+            lines.append(f"  portal                {self.portal.origin}{login}")
+        lines += [
             f'  API                   {rest}   (e.g. curl -H "Authorization: Bearer $({pulse} token)" {rest}/devices)',
             f"  emulator (AWS APIs)   {endpoint}   (health: {endpoint}/_ministack/health; "
             f"AWS_ENDPOINT_URL={endpoint} aws ...)",

@@ -157,7 +157,37 @@ GAPS: tuple[Gap, ...] = (
     Gap(
         "bucket-deployment",
         "BucketDeployment needs the AWS CLI inside a Lambda",
-        "not used yet; the portal will be uploaded with boto3 by the launcher",
+        "the local stage synthesizes no BucketDeployment; on every start the launcher puts frontend/dist and the "
+        "generated config.json into the PortalBucketName bucket with boto3 (pulse.local.portal.upload_portal), "
+        "with the Cache-Control the deployment sets on AWS",
+    ),
+    Gap(
+        "portal-distribution",
+        "the emulator's CloudFront runs the SPA rewrite function and the headers policy (Host: <distribution "
+        "domain>, X-Forwarded-Proto: https) but cannot serve the portal: its in-process fetch from the bucket "
+        "counts as plain http, so the bucket's aws:SecureTransport deny answers 403 (on AWS CloudFront reads S3 "
+        "over https), and /api/* answers 502 because it refuses origins on AWS-owned hosts such as "
+        "<api>.execute-api.<region>.amazonaws.com",
+        "the launcher serves the portal on http://localhost:8080 itself: frontend/dist with the same rewrite rule "
+        "(pulse.local.portal.spa_path), config.json, the same CSP and framing/nosniff/referrer headers (HSTS "
+        "omitted on http), and /api/* proxied to the emulator's HTTP API, so the SPA is same-origin as on AWS",
+    ),
+    Gap(
+        "hosted-ui-domain",
+        "the HostedUiDomain output names the AWS domain (<prefix>.auth.<region>.amazoncognito.com), which does not "
+        "resolve; the emulator serves the hosted UI (/oauth2/authorize, /login, /oauth2/token, /oauth2/userInfo, "
+        "/logout) on its gateway root and sends Access-Control-Allow-Origin: * from the token endpoint",
+        "the local config.json names the emulator's address in authorizationEndpoint, tokenEndpoint, "
+        "userinfoEndpoint and logoutEndpoint (authority stays the AWS issuer the tokens carry); the SPA code path "
+        "is the same, and the local CSP allows that address in connect-src",
+    ),
+    Gap(
+        "hosted-ui-page",
+        "the emulator's sign-in page is its own, not Cognito's managed login: one form posting to /login with "
+        "fields username and password and a 'Sign in' button (heading 'Sign in'; a wrong password re-renders it "
+        "with 'Incorrect username or password.'); an invited user in FORCE_CHANGE_PASSWORD gets a second form "
+        "with new_password, confirm_password and 'Update password'",
+        "nothing to fix in the platform; browser tests fill the local page by these names (README, Portal)",
     ),
 )
 
