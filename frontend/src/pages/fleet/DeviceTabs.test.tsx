@@ -45,17 +45,17 @@ describe("Device tabs", () => {
       "GET /api/v1/devices/:id/telemetry/buckets": () => ({
         bucket: "1m",
         source: "raw",
-        stats: [{ metric: "door_open", bucket: "2026-01-01T00:00:00Z", avg: 0, min: 0, max: 0, count: 1, last: 0, last_ts: "2026-01-01T00:00:10Z" }],
+        stats: [{ metric: "temp_c", bucket: "2026-01-01T00:00:00Z", avg: 0, min: 0, max: 0, count: 1, last: 0, last_ts: "2026-01-01T00:00:10Z" }],
       }),
-      "GET /api/v1/devices/:id/telemetry": () => page([{ device_id: "sim-02", metric: "door_open", ts: "2026-01-01T00:00:10Z", value: 1 }], "more"),
+      "GET /api/v1/devices/:id/telemetry": () => page([{ device_id: "sim-02", metric: "temp_c", ts: "2026-01-01T00:00:10Z", value: 1 }], "more"),
     });
     renderPage(<DeviceTelemetry deviceId="sim-02" />, { api });
     expect(await screen.findByText("21.5")).toBeInTheDocument();
     const option = JSON.parse((await screen.findByTestId("echarts-option")).textContent!);
-    expect(option.series.map((s: { name: string }) => s.name)).toEqual(["door_open avg", "door_open min", "door_open max"]);
+    expect(option.series.map((s: { name: string }) => s.name)).toEqual(["temp_c avg", "temp_c min", "temp_c max"]);
     const buckets = new URLSearchParams(api.calls.find((c) => c.path.endsWith("/buckets"))!.search);
     expect(buckets.get("bucket")).toBe("1m");
-    expect(buckets.getAll("metric")).toEqual(["door_open"]);
+    expect(buckets.getAll("metric")).toEqual(["temp_c"]);
     expect(Date.parse(buckets.get("end")!) - Date.parse(buckets.get("start")!)).toBe(3_600_000);
 
     await user.click(screen.getByText("raw"));

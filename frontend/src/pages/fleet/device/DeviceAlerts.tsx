@@ -26,7 +26,7 @@ export function DeviceAlerts({ deviceId }: { deviceId: string }) {
                 <Table.Tr>
                   <Table.Th>Severity</Table.Th>
                   <Table.Th>Rule</Table.Th>
-                  <Table.Th>State</Table.Th>
+                  <Table.Th miw={130}>State</Table.Th>
                   <Table.Th>Opened</Table.Th>
                   <Table.Th>Last value</Table.Th>
                   <Table.Th>Fired</Table.Th>

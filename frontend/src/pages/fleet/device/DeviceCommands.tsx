@@ -125,12 +125,12 @@ export function DeviceCommands({ deviceId }: { deviceId: string }) {
       <Title order={4}>Commands</Title>
       <QueryState query={paged.query} isEmpty={(p) => p.items.length === 0} empty={<EmptyState title="No commands sent yet" />}>
         {(page) => (
-          <Table.ScrollContainer minWidth={820}>
+          <Table.ScrollContainer minWidth={960}>
             <Table striped>
               <Table.Thead>
                 <Table.Tr>
                   <Table.Th>Command</Table.Th>
-                  <Table.Th>Status</Table.Th>
+                  <Table.Th miw={120}>Status</Table.Th>
                   <Table.Th>Created</Table.Th>
                   <Table.Th>Sent</Table.Th>
                   <Table.Th>Finished</Table.Th>

@@ -96,8 +96,9 @@ export function DeviceTelemetry({ deviceId }: { deviceId: string }) {
   });
   const current = latest.data?.find((d) => d.device_id === deviceId);
   const known = Object.keys(current?.metrics ?? {}).sort();
-  // The first metric the device reports is charted until the user picks metrics.
-  const metrics = picked ?? (known.length ? [known[0]] : []);
+  // The first numeric metric the device reports is charted until the user picks metrics.
+  const first = known.find((m) => typeof current?.metrics[m] === "number") ?? known[0];
+  const metrics = picked ?? (first ? [first] : []);
 
   const customInvalid = range === "custom" && (!from || !to || from >= to);
   const series = useQuery({
