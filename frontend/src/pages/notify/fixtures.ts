@@ -75,3 +75,20 @@ export const USERS = [
   { username: "u-alice", email: "alice@example.com", role: "customer_admin", enabled: true, status: "CONFIRMED", created_at: T },
   { username: "u-bob", email: "bob@example.com", role: "customer_viewer", enabled: true, status: "CONFIRMED", created_at: T },
 ];
+
+export const SCHEDULE = {
+  id: "sch-1",
+  name: "Primary",
+  description: "",
+  timezone: "America/New_York",
+  alert_on_gaps: true,
+  layers: [
+    { id: "ly-day", name: "Weekdays", priority: 10, rotation: { kind: "weekly", handoff_time: "09:00:00", start_date: "2026-01-05", users: ["u-alice", "u-bob"], length_days: null }, restrictions: [] },
+  ],
+  created_by: "u-alice",
+  version: 2,
+  created_at: T,
+  updated_at: T,
+};
+export const segment = (username: string | null, start: string, end: string) => ({ username, start, end, source: username ? "layer" : null, source_id: username ? "ly-day" : null });
+

@@ -1,5 +1,8 @@
-import { fireEvent } from "@testing-library/react";
+import { configure, fireEvent } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
+
+// These pages render big Mantine forms; on a loaded CI machine the first render can take over a second.
+configure({ asyncUtilTimeout: 4000 });
 
 /** One user per test file, without per-keystroke delays (keeps the files fast). */
 export const user = userEvent.setup({ delay: null });
