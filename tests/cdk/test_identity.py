@@ -64,8 +64,10 @@ def test_portal_client_uses_the_code_flow_without_a_secret(synthesized):
     assert set(client["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
     assert client["SupportedIdentityProviders"] == ["COGNITO"]
     assert "ALLOW_USER_PASSWORD_AUTH" not in client["ExplicitAuthFlows"]
-    assert client["CallbackURLs"] == ["http://localhost:8080/auth/callback"]
-    assert client["LogoutURLs"] == ["http://localhost:8080/"]
+    # the configured portal origin, then the CloudFront distribution's domain (tests/cdk/test_portal.py)
+    assert client["CallbackURLs"][0] == "http://localhost:8080/auth/callback"
+    assert client["LogoutURLs"][0] == "http://localhost:8080/"
+    assert len(client["CallbackURLs"]) == len(client["LogoutURLs"]) == 2
 
 
 def test_portal_client_cannot_write_the_tenant_and_tokens_are_short_lived(synthesized):
