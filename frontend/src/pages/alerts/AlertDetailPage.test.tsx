@@ -48,7 +48,7 @@ function alertApi(overrides: Record<string, Parameters<typeof fakeApi>[0][string
 const render = (api: ReturnType<typeof fakeApi>, role: "customer_admin" | "customer_viewer" = "customer_admin") =>
   renderPage(<AlertDetailPage />, { api, role, path: "/alerts/al-1", route: "alerts/:alertId" });
 
-describe("Alert detail page", () => {
+describe("Alert detail page", { timeout: 15_000 }, () => {
   it("shows the summary, timeline, escalation and why it fired", async () => {
     render(alertApi());
     expect(await screen.findByRole("heading", { name: "Too hot on sim-02" })).toBeInTheDocument();

@@ -20,7 +20,7 @@ const api = (alerts: unknown[] | (() => unknown)) =>
     "GET /api/v1/rules": () => page([RULE_VIEW]),
   });
 
-describe("Alerts page", () => {
+describe("Alerts page", { timeout: 15_000 }, () => {
   it("lists alerts, each linking to its page, and shows the empty state", async () => {
     renderPage(<AlertsPage />, { api: api([LISTED, { ...LISTED, id: "al-2", device_id: "sim-03", severity: "critical", silenced: true }]) });
     const links = await screen.findAllByRole("link", { name: "Too hot" });
