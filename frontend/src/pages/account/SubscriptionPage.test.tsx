@@ -1,4 +1,4 @@
-import { screen, within } from "@testing-library/react";
+import { configure, screen, within } from "@testing-library/react";
 import { describe, expect, it } from "vitest";
 
 import { fakeApi, problem, renderPage } from "../../test/render";
@@ -23,7 +23,10 @@ function routes(overrides: Record<string, () => unknown> = {}) {
   });
 }
 
-describe("Subscription page", () => {
+// findBy waits up to 5 s: a loaded 2-core box renders Mantine slowly
+configure({ asyncUtilTimeout: 5000 });
+
+describe("Subscription page", { timeout: 15_000 }, () => {
   it("shows plan, status, device usage against the limit and the history", async () => {
     const api = routes();
     renderPage(<SubscriptionPage />, { role: "customer_viewer", api });

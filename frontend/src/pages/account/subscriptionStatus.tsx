@@ -25,7 +25,7 @@ export const STATUS_MEANING: Record<SubscriptionStatus, string> = {
 
 export function SubscriptionStatusBadge({ status }: { status: SubscriptionStatus }) {
   return (
-    <Badge color={COLORS[status] ?? "gray"} variant="light">
+    <Badge color={COLORS[status] ?? "gray"} variant="light" style={{ flexShrink: 0, minWidth: "max-content" }}>
       {status}
     </Badge>
   );
