@@ -2,6 +2,7 @@ import { Button, Center, Loader, Stack, Text, Title } from "@mantine/core";
 import { useQuery } from "@tanstack/react-query";
 import type { User, UserManager } from "oidc-client-ts";
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from "react";
+import { useNavigate } from "react-router-dom";
 
 import { createApiClient, unwrap, type ApiClient } from "../api/client";
 import { errorMessage } from "../api/errors";
@@ -33,12 +34,16 @@ export function useApi(): ApiClient {
 
 const RETURN_TO_KEY = "pulse.returnTo";
 
+// A code can be redeemed once; React's StrictMode runs effects twice in development.
+let pendingCallback: Promise<User> | null = null;
+
 /** Signs the user in (hosted UI, PKCE), handles /auth/callback, then loads /me for role and tenant. */
 export function SessionProvider({ config, children, manager }: { config: RuntimeConfig; children: ReactNode; manager?: UserManager }) {
   const users = useMemo(() => manager ?? createUserManager(config.auth), [config, manager]);
   const [user, setUser] = useState<User | null | undefined>(undefined);
   const [authError, setAuthError] = useState<string | null>(null);
   const redirecting = useRef(false);
+  const navigate = useNavigate();
 
   const signIn = useCallback(async () => {
     if (redirecting.current) return;
@@ -52,10 +57,12 @@ export function SessionProvider({ config, children, manager }: { config: Runtime
     (async () => {
       try {
         if (window.location.pathname === "/auth/callback") {
-          const signedIn = await users.signinRedirectCallback();
+          pendingCallback ??= users.signinRedirectCallback();
+          const signedIn = await pendingCallback;
           const back = sessionStorage.getItem(RETURN_TO_KEY) || "/";
           sessionStorage.removeItem(RETURN_TO_KEY);
-          window.history.replaceState(null, "", back.startsWith("/auth/") ? "/" : back);
+          // Through the router, so the page the user asked for is the one that renders.
+          navigate(back.startsWith("/auth/") ? "/" : back, { replace: true });
           if (!cancelled) setUser(signedIn);
           return;
         }
@@ -81,7 +88,7 @@ export function SessionProvider({ config, children, manager }: { config: Runtime
     return () => {
       cancelled = true;
     };
-  }, [users]);
+  }, [users, navigate]);
 
   useEffect(() => {
     if (user === null) void signIn();
