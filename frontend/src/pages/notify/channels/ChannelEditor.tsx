@@ -136,7 +136,14 @@ export function ChannelEditor({ channel, onClose }: { channel: Channel | null; o
           disabled={!!channel}
           description={channel ? "the type of a channel never changes" : undefined}
           {...form.getInputProps("type")}
-          onChange={(value) => value && form.setValues({ type: value as ChannelType, secrets: { ...EMPTY_SECRETS } })}
+          onChange={(value) =>
+            value &&
+            form.setValues({
+              type: value as ChannelType,
+              secrets: { ...EMPTY_SECRETS },
+              config: { ...form.getValues().config, timeout_s: value === "snmp" ? 3 : 10 },
+            })
+          }
         />
         <ConfigFields form={form} type={values.type} />
         {form.errors.config && (

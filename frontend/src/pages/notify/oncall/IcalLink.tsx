@@ -10,8 +10,9 @@ import type { Schedule } from "../shared";
 
 /** The feed's full URL: the token path under the API's origin (the path already holds /api/v1). */
 export function feedUrl(apiBaseUrl: string, path: string): string {
-  const origin = apiBaseUrl.replace(/\/api\/v1\/?$/, "");
-  return new URL(path, origin.startsWith("http") ? origin : window.location.origin).toString();
+  // The API may sit under a prefix (a stage path): keep it, only the trailing /api/v1 is the path's own.
+  const root = apiBaseUrl.replace(/\/api\/v1\/?$/, "");
+  return `${/^https?:\/\//.test(root) ? root : `${window.location.origin}${root}`}${path}`;
 }
 
 /** A new secret iCal feed URL (shown once; the previous one stops working) with a copy button. */
