@@ -25,6 +25,7 @@ from pulse.api.routers import (
     commands,
     connectivity,
     contacts,
+    dashboard,
     deliveries,
     devices,
     escalation,
@@ -118,7 +119,8 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     notifications = (channels, routes, deliveries, escalation, contacts)
-    for module in (*modules, *notifications, oncall, activation):
+    portal = (dashboard,)
+    for module in (*modules, *notifications, oncall, activation, *portal):
         api.include_router(module.router)
     app.include_router(api)
     return app

@@ -1,0 +1,1 @@
+"""The portal's tenant views: the dashboard and saved fleet filters."""
