@@ -32,6 +32,7 @@ from pulse.api.routers import (
     oncall,
     routes,
     rules,
+    saved_filters,
     silences,
     sites,
     telemetry,
@@ -119,7 +120,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     notifications = (channels, routes, deliveries, escalation, contacts)
-    portal = (dashboard,)
+    portal = (dashboard, saved_filters,)
     for module in (*modules, *notifications, oncall, activation, *portal):
         api.include_router(module.router)
     app.include_router(api)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$"
 TENANT_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
 _TAG_KEY = re.compile(r"^[A-Za-z0-9_.:/-]{1,64}$")
+MAX_TAGS = 50
 
 DeviceId = Annotated[str, StringConstraints(pattern=DEVICE_ID_PATTERN)]
 TenantId = Annotated[str, StringConstraints(pattern=TENANT_ID_PATTERN)]
@@ -26,11 +27,12 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def _check_tags(tags: dict[str, str] | None) -> dict[str, str] | None:
+def check_tags(tags: dict[str, str] | None) -> dict[str, str] | None:
+    """A device's tags: at most ``MAX_TAGS`` keys of letters, digits and ``_ . : / -``, values <= 256 chars."""
     if tags is None:
         return None
-    if len(tags) > 50:
-        raise ValueError("at most 50 tags")
+    if len(tags) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} tags")
     for key, value in tags.items():
         if not _TAG_KEY.match(key):
             raise ValueError(f"tag key {key[:70]!r} must be 1-64 of letters, digits, _ . : / -")
@@ -187,7 +189,7 @@ class DeviceFields(_In):
     lng: Longitude | None = None
     heartbeat_interval_s: int | None = Field(default=None, ge=10, le=7 * 86_400)
 
-    _tags = field_validator("tags")(_check_tags)
+    _tags = field_validator("tags")(check_tags)
 
     @field_validator("attributes")
     @classmethod

@@ -151,3 +151,26 @@ def count_billable_devices(conn: psycopg.Connection, tenant_id: str) -> int:
 def lock_tenant_devices(conn: psycopg.Connection, tenant_id: str) -> None:
     """Serialises device creation per tenant so the device limit holds under concurrency."""
     conn.execute("SELECT pg_advisory_xact_lock(hashtext('pulse-devices:' || %s))", (tenant_id,))
+
+
+def lock_devices(conn: psycopg.Connection, tenant_id: str, device_ids: list[str]) -> list[Device]:
+    """The tenant's devices among ``device_ids``, locked in id order (two bulk changes never deadlock)."""
+    rows = conn.execute(
+        f"SELECT {DEVICE_COLUMNS} FROM devices WHERE tenant_id = %s AND id = ANY(%s) ORDER BY id FOR UPDATE",
+        (tenant_id, device_ids),
+    ).fetchall()
+    return [device_from_row(r) for r in rows]
+
+
+def set_device_tags(conn: psycopg.Connection, tenant_id: str, tags: dict[str, dict[str, str]]) -> list[Device]:
+    """Replaces the tags of each device in ``tags`` (one statement) and bumps their versions."""
+    if not tags:
+        return []
+    rows = conn.execute(
+        f"""UPDATE devices SET tags = x.new_tags, version = version + 1, updated_at = now()
+            FROM jsonb_each(%s) AS x(device_id, new_tags)
+            WHERE tenant_id = %s AND id = x.device_id
+            RETURNING {DEVICE_COLUMNS}""",
+        (Jsonb(tags), tenant_id),
+    ).fetchall()
+    return [device_from_row(r) for r in rows]

@@ -1,4 +1,4 @@
-"""Devices: fleet listing and counts, catalogue changes, provisioning and credentials, bulk import."""
+"""Devices: fleet listing and counts, catalogue changes, provisioning and credentials, bulk import and tagging."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from pulse.api.deps import IdentitiesDep, IfMatchDep, ServicesDep, TenantDep, WriterDep, etag
+from pulse.api.deps import AdminDep, IdentitiesDep, IfMatchDep, ServicesDep, TenantDep, WriterDep, etag
 from pulse.errors import PayloadTooLarge, RequestInvalid
-from pulse.registry import bulk_import, provisioning, service
+from pulse.registry import bulk_import, bulk_tag, provisioning, service
 from pulse.registry.fleet import FleetCounts, FleetQuery, FleetSort, count_devices, list_devices, parse_tag_filters
 from pulse.registry.models import (
     ActivationCode,
@@ -111,6 +111,14 @@ async def import_devices(
     except UnicodeDecodeError:
         raise RequestInvalid("file: the CSV must be UTF-8") from None
     return bulk_import.import_devices(scope, text, identities, dry_run=dry_run)
+
+
+@router.post(":bulk-tag", responses={403: {"description": "administrators only"}})
+def bulk_tag_devices(scope: AdminDep, body: bulk_tag.BulkTagIn) -> bulk_tag.BulkTagResult:
+    """Administrators: set and/or remove tag keys on up to 1000 devices in one transaction. Each changed
+    device gets a new version (ETag) and its own audit row; ids the tenant does not have come back in
+    ``not_found``, devices that would exceed 50 tags in ``refused`` (left as they were)."""
+    return bulk_tag.bulk_tag(scope, body)
 
 
 @router.get("/{device_id}")
