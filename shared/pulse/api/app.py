@@ -30,6 +30,7 @@ from pulse.api.routers import (
     devices,
     escalation,
     oncall,
+    operator,
     routes,
     rules,
     saved_filters,
@@ -120,7 +121,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     notifications = (channels, routes, deliveries, escalation, contacts)
-    portal = (dashboard, saved_filters,)
+    portal = (dashboard, saved_filters, operator,)
     for module in (*modules, *notifications, oncall, activation, *portal):
         api.include_router(module.router)
     app.include_router(api)
