@@ -29,6 +29,7 @@ from pulse.api.routers import (
     deliveries,
     devices,
     escalation,
+    noc,
     oncall,
     operator,
     routes,
@@ -121,7 +122,7 @@ def create_app(svc: ApiServices | None = None) -> FastAPI:
     api = APIRouter(prefix=API_PREFIX)
     modules = (tenants, sites, devices, telemetry, twin, commands, connectivity, rules, alerts, silences, users, audit)
     notifications = (channels, routes, deliveries, escalation, contacts)
-    portal = (dashboard, saved_filters, operator,)
+    portal = (dashboard, saved_filters, operator, noc)
     for module in (*modules, *notifications, oncall, activation, *portal):
         api.include_router(module.router)
     app.include_router(api)
