@@ -52,3 +52,6 @@ export const CREDENTIALS = {
   endpoint: "iot.example.test",
   topics: { telemetry: "tenant/demo/device/pump-9/telemetry" },
 };
+
+/** Mantine pages render slowly in jsdom on a loaded CI machine: 5 s per test is too tight there. */
+export const SLOW_MACHINE = { timeout: 20_000 };
