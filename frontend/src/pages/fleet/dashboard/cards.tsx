@@ -45,7 +45,7 @@ export function StatGroup({ title, stats, extra }: { title: string; stats: Stat[
         <Title order={4}>{title}</Title>
         {extra}
       </Group>
-      <SimpleGrid cols={{ base: 2, sm: 3, lg: stats.length > 4 ? 6 : 4 }}>
+      <SimpleGrid cols={{ base: 2, sm: 3, lg: stats.length }}>
         {stats.map((s) => (
           <StatCard key={s.key} stat={s} />
         ))}
