@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { fakeApi, problem, renderPage, type Handler } from "../../test/render";
 import { DevicePage } from "./DevicePage";
-import { SITES, makeDevice, page } from "./testData";
+import { SITES, SLOW_MACHINE, makeDevice, page } from "./testData";
 
 const user = userEvent.setup({ delay: null });
 
@@ -37,7 +37,7 @@ function deviceApi(overrides: Record<string, Handler> = {}) {
 const render = (api: ReturnType<typeof fakeApi>, role: "customer_admin" | "customer_viewer" = "customer_admin", path = "/devices/sim-02") =>
   renderPage(<DevicePage />, { api, role, path, route: "devices/:deviceId" });
 
-describe("Device page", () => {
+describe("Device page", SLOW_MACHINE, () => {
   it("shows the device, its connectivity now and its connectivity history", async () => {
     render(deviceApi());
     expect(await screen.findByRole("heading", { name: "Boiler 2" })).toBeInTheDocument();

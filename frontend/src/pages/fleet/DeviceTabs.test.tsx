@@ -7,7 +7,7 @@ import { DeviceAlerts } from "./device/DeviceAlerts";
 import { DeviceCommands } from "./device/DeviceCommands";
 import { DeviceCredentials } from "./device/DeviceCredentials";
 import { DeviceTelemetry } from "./device/DeviceTelemetry";
-import { CREDENTIALS, makeDevice, page } from "./testData";
+import { CREDENTIALS, SLOW_MACHINE, makeDevice, page } from "./testData";
 
 // ECharts cannot draw in jsdom: show the option each chart was given instead.
 vi.mock("echarts-for-react", () => ({
@@ -33,7 +33,7 @@ const command = (id: string, status: string, extra: object = {}) => ({
   ...extra,
 });
 
-describe("Device tabs", () => {
+describe("Device tabs", SLOW_MACHINE, () => {
   beforeEach(() => {
     URL.createObjectURL = vi.fn(() => "blob:test");
     URL.revokeObjectURL = vi.fn();

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 
 import { fakeApi, problem, renderPage } from "../../test/render";
 import { DeviceTwin } from "./device/DeviceTwin";
-import { page } from "./testData";
+import { SLOW_MACHINE, page } from "./testData";
 
 const user = userEvent.setup({ delay: null });
 
@@ -22,7 +22,7 @@ const HISTORY = {
 
 const setDraft = (text: string) => fireEvent.change(screen.getByLabelText("Desired state (JSON)"), { target: { value: text } });
 
-describe("Device twin tab", () => {
+describe("Device twin tab", SLOW_MACHINE, () => {
   it("shows reported, desired and the version, and saves the edit as a merge patch under If-Match", async () => {
     let current = twin(4, { mode: "eco", fan: 2 });
     const api = fakeApi({

@@ -4,10 +4,11 @@ import { describe, expect, it } from "vitest";
 
 import { fakeApi, problem, renderPage } from "../../test/render";
 import { SitesPage } from "./SitesPage";
+import { SLOW_MACHINE } from "./testData";
 
 const SITE = { id: "plant-1", name: "Plant 1", address: "Main St 1", timezone: "Europe/Berlin", lat: null, lng: null, version: 1, created_at: "2026-01-01T00:00:00Z", updated_at: "2026-01-01T00:00:00Z" };
 
-describe("Sites page", () => {
+describe("Sites page", SLOW_MACHINE, () => {
   it("lists sites and shows the empty state when there are none", async () => {
     renderPage(<SitesPage />, { api: fakeApi({ "GET /api/v1/sites": () => ({ items: [SITE], next_cursor: null }) }) });
     expect(await screen.findByText("Plant 1")).toBeInTheDocument();
