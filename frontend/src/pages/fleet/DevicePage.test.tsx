@@ -42,7 +42,7 @@ describe("Device page", SLOW_MACHINE, () => {
     render(deviceApi());
     expect(await screen.findByRole("heading", { name: "Boiler 2" })).toBeInTheDocument();
     expect(await screen.findByText("CONNECTION_LOST")).toBeInTheDocument();
-    expect(within(screen.getByTestId("connectivity-status")).getByText("STALE")).toBeInTheDocument();
+    expect(within(await screen.findByTestId("connectivity-status")).getByText("STALE")).toBeInTheDocument();
     expect(screen.getByText("env: prod")).toBeInTheDocument();
     for (const tab of ["Overview", "Telemetry", "Twin", "Commands", "Alerts", "Credentials"]) expect(screen.getByRole("tab", { name: tab })).toBeInTheDocument();
   });

@@ -36,7 +36,7 @@ describe("Device twin tab", SLOW_MACHINE, () => {
     expect(await screen.findByText("Reported")).toBeInTheDocument();
     expect(screen.getByTestId("twin-version")).toHaveTextContent("4");
     expect(screen.getByTestId("twin-reported")).toHaveTextContent('"temp": 21');
-    expect(screen.getByText("admin@example.com")).toBeInTheDocument();
+    expect(await screen.findByText("admin@example.com")).toBeInTheDocument();
 
     setDraft('{"mode": "boost"}');
     await user.click(screen.getByRole("button", { name: "Save desired" }));

@@ -125,7 +125,7 @@ describe("Fleet dialogs", SLOW_MACHINE, () => {
     await user.click(within(dialog).getByRole("button", { name: "Save filter" }));
     await waitFor(() => expect(api.calls.find((c) => c.method === "POST")?.body).toMatchObject({ name: "Lab", scope: "personal", query: { tag: ["env:lab"], q: null } }));
 
-    await user.click(screen.getByRole("textbox", { name: "Saved filter" }));
+    await user.click(await screen.findByPlaceholderText("Apply a saved filter"));
     await user.click(await screen.findByRole("option", { name: "Revoked pumps" }));
     await waitFor(() => expect(applied).toEqual(["status=revoked&model=pump"]));
     expect(screen.getByRole("button", { name: "Delete saved filter Revoked pumps" })).toBeInTheDocument();
@@ -135,7 +135,7 @@ describe("Fleet dialogs", SLOW_MACHINE, () => {
     const shared = { id: "flt_9", name: "Team view", scope: "tenant", query: {}, created_by: "admin", created_at: "2026-01-01T00:00:00Z", can_delete: false };
     const api = fakeApi({ "GET /api/v1/saved-filters": () => page([shared]) });
     renderPage(<SavedFilters filter={EMPTY_FILTER} onApply={() => undefined} />, { api, role: "customer_viewer" });
-    await user.click(screen.getByRole("textbox", { name: "Saved filter" }));
+    await user.click(await screen.findByPlaceholderText("Apply a saved filter"));
     await user.click(await screen.findByRole("option", { name: "Team view (shared)" }));
     expect(screen.queryByRole("button", { name: /Delete saved filter/ })).not.toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Save filter" }));
