@@ -24,13 +24,13 @@ describe("Fleet page", SLOW_MACHINE, () => {
       }),
     );
     renderPage(<FleetPage />, { api, path: "/fleet" });
-    const link = await screen.findByRole("link", { name: "sim-01" });
-    expect(link).toHaveAttribute("href", "/devices/sim-01");
-    expect(screen.getByRole("link", { name: "Pump 2" })).toHaveAttribute("href", "/devices/pump-2");
+    // Text queries rather than role queries: computing roles over this large page is slow in jsdom.
+    expect((await screen.findByText("sim-01")).closest("a")).toHaveAttribute("href", "/devices/sim-01");
+    expect(screen.getByText("Pump 2").closest("a")).toHaveAttribute("href", "/devices/pump-2");
     expect(screen.getByText("never")).toBeInTheDocument();
     expect(screen.getAllByText("revoked").length).toBeGreaterThan(0);
-    expect(await screen.findByRole("button", { name: /^active: 2 devices/ })).toBeInTheDocument();
-    expect(screen.getByRole("button", { name: "Next" })).toBeEnabled();
+    expect(await screen.findByLabelText(/^active: 2 devices/)).toBeInTheDocument();
+    expect(screen.getByText("Next").closest("button")).toBeEnabled();
   });
 
   it("reads the filters from the URL, sends them to the API and debounces the search into the URL", async () => {
@@ -42,7 +42,7 @@ describe("Fleet page", SLOW_MACHINE, () => {
       </>,
       { api, path: "/fleet?status=revoked&tag=env:prod&sort=last_seen_at&order=desc" },
     );
-    await screen.findByRole("link", { name: "sim-01" });
+    await screen.findByText("sim-01");
     const first = new URLSearchParams(devicesCalls(api)[0].search);
     expect(first.getAll("status")).toEqual(["revoked"]);
     expect(first.getAll("tag")).toEqual(["env:prod"]);
@@ -66,7 +66,7 @@ describe("Fleet page", SLOW_MACHINE, () => {
       </>,
       { api, path: "/fleet" },
     );
-    await user.click(await screen.findByRole("button", { name: /^decommissioned: 0 devices/ }));
+    await user.click(await screen.findByLabelText(/^decommissioned: 0 devices/));
     expect(await screen.findByText("No devices match")).toBeInTheDocument();
     expect(screen.getByTestId("location")).toHaveTextContent("?status=decommissioned");
   });
@@ -85,17 +85,15 @@ describe("Fleet page", SLOW_MACHINE, () => {
     await user.click(screen.getByLabelText("Select sim-02"));
     expect(screen.getByText("2 selected")).toBeInTheDocument();
     expect(screen.getByLabelText("Select page")).toHaveAttribute("data-indeterminate", "true");
-    await user.click(screen.getByRole("button", { name: "Tag selected" }));
+    await user.click(screen.getByText("Tag selected"));
     expect(await screen.findByText("Tag 2 selected devices")).toBeInTheDocument();
   });
 
   it("gives a viewer no write controls", async () => {
     const api = fakeApi(fleetReads({ "GET /api/v1/devices": () => page([makeDevice("sim-01")]) }));
     renderPage(<FleetPage />, { role: "customer_viewer", api, path: "/fleet" });
-    expect(await screen.findByRole("link", { name: "sim-01" })).toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: "Register device" })).not.toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: "Import CSV" })).not.toBeInTheDocument();
-    expect(screen.queryByRole("button", { name: /Tag selected/ })).not.toBeInTheDocument();
-    expect(screen.queryByRole("checkbox")).not.toBeInTheDocument();
+    expect((await screen.findByText("sim-01")).closest("a")).toHaveAttribute("href", "/devices/sim-01");
+    for (const control of ["Register device", "Import CSV", "Tag selected", "Clear selection"]) expect(screen.queryByText(control)).not.toBeInTheDocument();
+    expect(document.querySelector('input[type="checkbox"]')).toBeNull();
   });
 });
