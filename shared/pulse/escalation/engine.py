@@ -6,7 +6,8 @@ moment waits for the batch or the batch skips the alert), ask ``policy.advance``
 write for each action its notification and deliveries (event id ``escalation:<alert>:<step>:<repeat>``
 or ``...:reminder:<n>``: the pipeline's UNIQUE(event_id, channel) makes an action page a channel
 once however often it runs), its ``escalated`` / ``reminded`` timeline entry and, for steps, an
-``AlertEscalated`` outbox event; raise the severity where a step says so; save the cursor.
+``AlertEscalated`` outbox event; raise the severity where a step says so; save the cursor. A batch
+is walked in parts sent in libpq pipeline mode: PostgreSQL writes one part while the next is walked.
 
 The deliveries a batch writes due at once start right after its commit (the alert was checked under
 lock just before). Phase 2: deliveries of earlier ticks that are due now (a person's later contact
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from aws_lambda_powertools.metrics import MetricUnit
@@ -40,13 +41,16 @@ from pulse.escalation.models import EscalationPolicy, RaiseSeverityStep
 from pulse.escalation.policy import AlertClock, DueAction, advance
 from pulse.escalation.store import DueEscalation, Progress
 from pulse.escalation.targets import Resolved, Targets
-from pulse.escalation.tick_store import TickWrites
+from pulse.escalation.tick_store import Sent, TickWrites
 from pulse.notify.deadletters import DeliveryStarter
 from pulse.observability import logger, metrics
+
+T = TypeVar("T")
 
 ACTOR = "system:escalation"
 REMINDER_EVENT = "AlertReminder"
 BATCH = 1000
+PART = 100  # escalations walked per pipelined write: the server writes one while the next is walked
 MAX_PER_EXECUTION = 500  # pulse.platform.aws.stepfunctions.MAX_DELIVERIES_PER_EXECUTION
 MAX_ROUNDS = 200  # 100,000 escalations per tick at most; the rest wait for the next one
 
@@ -71,12 +75,7 @@ def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = 
             due = store.claim_due(conn, now, batch)
             missing = {(d.tenant_id, d.policy_id) for d in due} - policies.keys()
             policies.update(store.policies_by_key(conn, missing))
-            writes = TickWrites()
-            progress = [
-                _walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report) for d in due
-            ]
-            due_now = writes.flush(conn, now)
-            store.save_progress(conn, progress, now)
+            due_now = _walk_batch(conn, due, policies, targets, now, report)
         report.escalations += len(due)
         report.lag_s = max([report.lag_s, *((now - d.next_due_at).total_seconds() for d in due if d.next_due_at)])
         if not _start(starter, due_now, report) or len(due) < batch:
@@ -89,6 +88,29 @@ def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = 
     return report
 
 
+def _walk_batch(
+    conn: psycopg.Connection,
+    due: list[DueEscalation],
+    policies: dict[tuple[str, str], EscalationPolicy],
+    targets: Targets,
+    now: datetime,
+    report: TickReport,
+) -> list[str]:
+    """Walks a claimed batch in parts, in pipeline mode: each part's rows are sent while the next part
+    is walked, so PostgreSQL writes while Python computes; the batch's cursors go last. Returns the
+    deliveries written that are due now (read once the pipeline synced: nothing is read back before)."""
+    sent: list[Sent] = []
+    progress: list[Progress] = []
+    with conn.pipeline():
+        for part in _chunks(due, PART):
+            writes = TickWrites(now, ACTOR)
+            for d in part:
+                progress.append(_walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report))
+            sent.append(writes.send(conn))
+        store.save_progress(conn, progress, now)
+    return [delivery_id for s in sent for delivery_id in s.due(now)]
+
+
 def _walk(
     conn: psycopg.Connection,
     item: DueEscalation,
@@ -98,7 +120,7 @@ def _walk(
     now: datetime,
     report: TickReport,
 ) -> Progress:
-    alert = item.alert
+    alert = item.alert()
     if policy is None:
         report.ended += 1
         return Progress(item.tenant_id, alert.id, item.cursor, alert.version, None, "policy deleted", [])
@@ -150,12 +172,17 @@ def _act(
     data = event_data(alert, EventType.ESCALATED, now, ACTOR, note, escalation=escalation)
     event_name = REMINDER_EVENT if action.kind == "reminder" else EventType.ESCALATED.value
     data["event"] = event_name
-    _page(writes, tenant_id, alert.id, event_id, event_name, data, found, now)
     detail = {**escalation, "event_id": event_id, "targets": found.targets, "deliveries": len(found.pages)}
-    timeline_action = "reminded" if action.kind == "reminder" else "escalated"
-    writes.entry(tenant_id, alert.id, now, timeline_action, ACTOR, note, detail)
-    if action.kind == "step":
-        writes.event(tenant_id, EventType.ESCALATED.value, alert.id, now, data)
+    writes.action(
+        tenant_id,
+        alert.id,
+        event_id,
+        event_name,
+        data,
+        pages=found.pages,
+        announce=action.kind == "step",  # an AlertEscalated event on the bus; reminders only page
+        timeline=("reminded" if action.kind == "reminder" else "escalated", note, detail),
+    )
     entry: dict[str, Any] = {  # a DoneAction, as the API reads it back
         "key": event_id,
         "kind": kind,
@@ -168,45 +195,6 @@ def _act(
         "note": note,
     }
     return alert, entry
-
-
-def _page(
-    writes: TickWrites,
-    tenant_id: str,
-    alert_id: str,
-    event_id: str,
-    event_name: str,
-    data: dict[str, Any],
-    found: Resolved,
-    now: datetime,
-) -> None:
-    if not found.pages:
-        return
-    detail = {
-        "metadata": {
-            "event_name": event_name,
-            "event_version": 1,
-            "event_id": event_id,
-            "tenant_id": tenant_id,
-            "correlation_id": alert_id,
-            "occurred_at": now.isoformat(),
-        },
-        "data": data,
-    }
-    notification_id = f"ntf_{writes.new_id()}"
-    writes.notification(tenant_id, notification_id, now, detail, alert_id, now)
-    for page in found.pages:
-        writes.delivery(
-            tenant_id,
-            f"dlv_{writes.new_id()}",
-            event_id,
-            event_name,
-            alert_id,
-            page.channel_id,
-            notification_id,
-            page.send_at,
-            now,
-        )
 
 
 def start_due(db: Database, starter: DeliveryStarter, *, now: datetime, report: TickReport | None = None) -> int:
@@ -244,6 +232,6 @@ def _start(starter: DeliveryStarter, ids: list[str], report: TickReport, *, db: 
     return True
 
 
-def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
+def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])

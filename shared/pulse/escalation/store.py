@@ -146,6 +146,9 @@ def start(
     return row is not None
 
 
+_ALERT_FIELDS = list(Alert.model_fields)
+
+
 @dataclass(frozen=True, slots=True)
 class DueEscalation:
     tenant_id: str
@@ -153,15 +156,21 @@ class DueEscalation:
     episode: int
     cursor: Cursor
     next_due_at: datetime | None
-    alert: Alert
+    alert_row: tuple[Any, ...]  # the alert's columns in ``Alert`` field order, as read
+
+    @property
+    def alert_id(self) -> str:
+        return str(self.alert_row[0])
+
+    def alert(self) -> Alert:
+        """The alert, validated when the engine walks it (part by part, while the server writes the
+        previous part) rather than for the whole batch at the claim."""
+        return Alert(**dict(zip(_ALERT_FIELDS, self.alert_row, strict=True)))
 
     @property
     def alert_key(self) -> str:
         """The alert id, with the episode after a reopen (a new episode pages again)."""
-        return self.alert.id if self.episode == 1 else f"{self.alert.id}~{self.episode}"
-
-
-_ALERT_FIELDS = list(Alert.model_fields)
+        return self.alert_id if self.episode == 1 else f"{self.alert_id}~{self.episode}"
 
 
 def claim_due(conn: psycopg.Connection, now: datetime, limit: int) -> list[DueEscalation]:
@@ -183,7 +192,7 @@ def claim_due(conn: psycopg.Connection, now: datetime, limit: int) -> list[DueEs
             episode=r[2],
             cursor=Cursor(position=r[3], repeat=r[4], step_due_at=r[5], reminders=r[6], last_reminder_at=r[7]),
             next_due_at=r[8],
-            alert=Alert(**dict(zip(_ALERT_FIELDS, r[9:], strict=True))),
+            alert_row=r[9:],
         )
         for r in rows
     ]
@@ -201,33 +210,36 @@ class Progress:
 
 
 def save_progress(conn: psycopg.Connection, items: list[Progress], at: datetime) -> None:
-    """Every cursor of a batch in one statement (the rows as one JSON document)."""
+    """Every cursor of a batch in one statement: the rows as one JSON array of arrays, read by position
+    (encoded in one call; nothing per row for the server to sort). Sends and reads nothing back, so
+    it works in pipeline mode."""
     if not items:
         return
     rows = [
-        {
-            "t": p.tenant_id,
-            "al": p.alert_id,
-            "pos": p.cursor.position,
-            "rep": p.cursor.repeat,
-            "sd": p.cursor.step_due_at,
-            "rem": p.cursor.reminders,
-            "lr": p.cursor.last_reminder_at,
-            "v": p.alert_version,
-            "nd": p.next_due_at,
-            "end": p.ended,
-            "done": p.done,
-        }
+        (
+            p.tenant_id,
+            p.alert_id,
+            p.cursor.position,
+            p.cursor.repeat,
+            p.cursor.step_due_at,
+            p.cursor.reminders,
+            p.cursor.last_reminder_at,
+            p.alert_version,
+            p.next_due_at,
+            p.ended,
+            p.done,
+        )
         for p in items
     ]
     conn.execute(
-        """UPDATE alert_escalations e SET position = x.pos, repeat = x.rep, step_due_at = x.sd, reminders = x.rem,
-                  last_reminder_at = x.lr, alert_version = x.v, next_due_at = x.nd,
-                  status = CASE WHEN x."end" IS NULL THEN 'active' ELSE 'done' END, ended_reason = x."end",
-                  done = e.done || x.done, updated_at = %s
-           FROM jsonb_to_recordset(%s::jsonb) AS x(t text, al text, pos int, rep int, sd timestamptz, rem int,
-                                                  lr timestamptz, v int, nd timestamptz, "end" text, done jsonb)
-           WHERE e.tenant_id = x.t AND e.alert_id = x.al""",
+        """UPDATE alert_escalations e SET position = (x->>2)::int, repeat = (x->>3)::int,
+                  step_due_at = (x->>4)::timestamptz, reminders = (x->>5)::int,
+                  last_reminder_at = (x->>6)::timestamptz, alert_version = (x->>7)::int,
+                  next_due_at = (x->>8)::timestamptz,
+                  status = CASE WHEN x->>9 IS NULL THEN 'active' ELSE 'done' END, ended_reason = x->>9,
+                  done = e.done || (x->10), updated_at = %s
+           FROM jsonb_array_elements(%s::jsonb) x
+           WHERE e.tenant_id = x->>0 AND e.alert_id = x->>1""",
         (at, orjson.dumps(rows).decode()),
     )
 

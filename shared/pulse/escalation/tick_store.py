@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,122 +15,125 @@ import orjson
 import psycopg
 
 from pulse.alerts.models import AlertState
+from pulse.escalation.targets import Page
 from pulse.outbox.after_commit import count_written
 
 REMINDER_MARK = ":reminder:"
 
+# Each statement's rows travel as one JSON array of arrays (orjson encodes it in one call; the server
+# parses it once, with no per-row keys to sort) and are read by position.
+#
+# One row per action: its timeline entry; its notification when it pages anyone; its outbox event
+# when it announces (a step). The event travels once, as the notification's events; the outbox
+# event's data is read out of it (a copy of the parsed value, not parsed again).
+_ACTIONS = """
+WITH a AS MATERIALIZED (
+    SELECT r->>0 AS tenant_id, r->>1 AS alert_id, r->>2 AS event_id, r->>3 AS event_name,
+           r->>4 AS notification_id, (r->5)::bool AS announce, r->6 AS events, r->>7 AS action, r->>8 AS note,
+           r->9 AS detail
+    FROM jsonb_array_elements(%(rows)s::jsonb) r
+), notified AS (
+    INSERT INTO notifications (tenant_id, id, route_id, group_key, status, send_at, events, event_ids, alert_ids,
+                               created_at)
+    SELECT tenant_id, notification_id, NULL, '', 'open', %(at)s, events, ARRAY[event_id], ARRAY[alert_id], %(at)s
+    FROM a WHERE notification_id IS NOT NULL
+), announced AS (
+    INSERT INTO events_outbox (tenant_id, event_type, correlation_id, occurred_at, detail)
+    SELECT tenant_id, event_name, alert_id, %(at)s, events->0->'data' FROM a WHERE announce
+)
+INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
+SELECT tenant_id, alert_id, %(at)s, action, %(actor)s, note, detail FROM a"""
+
+# (event_id, channel_id) is unique: an action that ran before writes nothing again.
+_DELIVERIES = """
+INSERT INTO deliveries (tenant_id, id, event_id, event_name, alert_id, channel_id, route_id, notification_id,
+                        status, reason, send_at, created_at)
+SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, NULL, r->>6, 'pending', 'escalation', (r->>7)::timestamptz, %(at)s
+FROM jsonb_array_elements(%(rows)s::jsonb) r
+ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id, send_at"""
+
 
 @dataclass
 class TickWrites:
-    """Rows one batch of escalations writes, in one transaction. Each kind goes in one statement, the
-    rows as one JSON document (``jsonb_to_recordset``): a batch writes thousands of rows in four round
-    trips, and orjson encodes them far faster than per-value parameters."""
+    """The rows of the actions one part of a batch takes at ``at``, by ``actor``. ``send`` writes them
+    in two statements and reads nothing back before they ran, so it works in pipeline mode: the server
+    writes one part while the engine walks the next."""
 
-    notifications: list[dict[str, Any]] = field(default_factory=list)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    timeline: list[dict[str, Any]] = field(default_factory=list)
-    outbox: list[dict[str, Any]] = field(default_factory=list)
+    at: datetime
+    actor: str
+    actions: list[tuple[Any, ...]] = field(default_factory=list)
+    deliveries: list[tuple[Any, ...]] = field(default_factory=list)
+    announced: int = 0
     _prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:20])
     _serial: Iterator[int] = field(default_factory=itertools.count)
+    _at_text: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._at_text = self.at.isoformat()  # the events' occurred_at
 
     def new_id(self) -> str:
         """32 hex digits like a uuid4's: 80 random bits per batch, then a serial (one urandom per batch)."""
         return f"{self._prefix}{next(self._serial):012x}"
 
-    def notification(
+    def action(
         self,
         tenant_id: str,
-        notification_id: str,
-        send_at: datetime,
-        detail: dict[str, Any],
         alert_id: str,
-        at: datetime,
-    ) -> None:
-        event_id = str(detail["metadata"]["event_id"])
-        self.notifications.append(
-            {"t": tenant_id, "i": notification_id, "s": send_at, "e": [detail], "ev": event_id, "al": alert_id, "c": at}
-        )
-
-    def delivery(
-        self,
-        tenant_id: str,
-        delivery_id: str,
         event_id: str,
         event_name: str,
-        alert_id: str,
-        channel_id: str,
-        notification_id: str,
-        send_at: datetime,
-        at: datetime,
+        data: dict[str, Any],
+        *,
+        pages: Sequence[Page],
+        announce: bool,
+        timeline: tuple[str, str, dict[str, Any]],
     ) -> None:
-        self.deliveries.append(
-            {
-                "t": tenant_id,
-                "i": delivery_id,
-                "ev": event_id,
-                "en": event_name,
-                "al": alert_id,
-                "ch": channel_id,
-                "n": notification_id,
-                "s": send_at,
-                "c": at,
-            }
-        )
+        """An action: its timeline entry (action, note, detail); when it pages anyone, a notification of
+        the event and a delivery per page; when it ``announce``s, its outbox event."""
+        notification_id = f"ntf_{self.new_id()}" if pages else None
+        metadata = {
+            "event_name": event_name,
+            "event_version": 1,
+            "event_id": event_id,
+            "tenant_id": tenant_id,
+            "correlation_id": alert_id,
+            "occurred_at": self._at_text,
+        }
+        events = [{"metadata": metadata, "data": data}]
+        action, note, detail = timeline
+        row = (tenant_id, alert_id, event_id, event_name, notification_id, announce, events, action, note, detail)
+        self.actions.append(row)
+        self.announced += announce
+        for page in pages:
+            delivery = (tenant_id, f"dlv_{self.new_id()}", event_id, event_name, alert_id, page.channel_id)
+            self.deliveries.append((*delivery, notification_id, page.send_at))
 
-    def entry(
-        self, tenant_id: str, alert_id: str, at: datetime, action: str, actor: str, note: str, detail: Any
-    ) -> None:
-        row = {"t": tenant_id, "al": alert_id, "at": at, "a": action, "by": actor, "n": note, "d": detail}
-        self.timeline.append(row)
-
-    def event(self, tenant_id: str, event_type: str, correlation_id: str, at: datetime, detail: Any) -> None:
-        self.outbox.append({"t": tenant_id, "et": event_type, "ci": correlation_id, "at": at, "d": detail})
-
-    def flush(self, conn: psycopg.Connection, now: datetime) -> list[str]:
-        """Writes every row; returns the deliveries written that are due at ``now`` (to start at once)."""
-        due: list[str] = []
-        if self.notifications:
-            conn.execute(
-                """INSERT INTO notifications (tenant_id, id, route_id, group_key, status, send_at, events, event_ids,
-                                              alert_ids, created_at)
-                   SELECT t, i, NULL, '', 'open', s, e, ARRAY[ev], ARRAY[al], c
-                   FROM jsonb_to_recordset(%s::jsonb)
-                        AS x(t text, i text, s timestamptz, e jsonb, ev text, al text, c timestamptz)""",
-                (_rows(self.notifications),),
-            )
-        if self.deliveries:
-            # (event_id, channel_id) is unique: an action that ran before writes nothing again.
-            written = conn.execute(
-                """INSERT INTO deliveries (tenant_id, id, event_id, event_name, alert_id, channel_id, route_id,
-                                           notification_id, status, reason, send_at, created_at)
-                   SELECT t, i, ev, en, al, ch, NULL, n, 'pending', 'escalation', s, c
-                   FROM jsonb_to_recordset(%s::jsonb) AS x(t text, i text, ev text, en text, al text, ch text,
-                                                          n text, s timestamptz, c timestamptz)
-                   ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id, send_at""",
-                (_rows(self.deliveries),),
-            ).fetchall()
-            due = [r[0] for r in written if r[1] <= now]
-        if self.timeline:
-            conn.execute(
-                """INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
-                   SELECT t, al, at, a, by, n, d FROM jsonb_to_recordset(%s::jsonb)
-                        AS x(t text, al text, at timestamptz, a text, by text, n text, d jsonb)""",
-                (_rows(self.timeline),),
-            )
-        if self.outbox:
-            conn.execute(
-                """INSERT INTO events_outbox (tenant_id, event_type, correlation_id, occurred_at, detail)
-                   SELECT t, et, ci, at, d FROM jsonb_to_recordset(%s::jsonb)
-                        AS x(t text, et text, ci text, at timestamptz, d jsonb)""",
-                (_rows(self.outbox),),
-            )
-            for _ in self.outbox:
+    def send(self, conn: psycopg.Connection) -> Sent:
+        """Writes every row; the deliveries written are read from the result (``Sent.due``) once the
+        statements ran, which in pipeline mode is after the pipeline synced."""
+        if self.actions:
+            conn.execute(_ACTIONS, {"rows": _json(self.actions), "at": self.at, "actor": self.actor})
+            for _ in range(self.announced):
                 count_written()  # the handler's publish_after_commit starts the outbox publisher
-        return due
+        if not self.deliveries:
+            return Sent(None)
+        return Sent(conn.execute(_DELIVERIES, {"rows": _json(self.deliveries), "at": self.at}))
 
 
-def _rows(rows: list[dict[str, Any]]) -> str:
+def _json(rows: list[tuple[Any, ...]]) -> str:
     return orjson.dumps(rows).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """The deliveries statement of one ``TickWrites.send``, read once its results arrived."""
+
+    cursor: psycopg.Cursor[Any] | None
+
+    def due(self, now: datetime) -> list[str]:
+        """The deliveries written (not there before) that are due at ``now``: started at once."""
+        if self.cursor is None:
+            return []
+        return [r[0] for r in self.cursor.fetchall() if r[1] <= now]
 
 
 @dataclass(frozen=True, slots=True)
