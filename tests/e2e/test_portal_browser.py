@@ -23,6 +23,7 @@ from tests.e2e.portal import api_call, chromium_path, demo_logins
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 VIEWPORT = {"width": 1280, "height": 800}
+TABLET = {"width": 768, "height": 1024}
 # Lambdas in the emulator start cold on first use (about 1 s each, more on a loaded machine).
 expect.set_options(timeout=30_000)
 FAULT_RULE = {
@@ -153,6 +154,14 @@ def test_a_viewer_sees_no_write_controls(
     page.goto(portal.origin + "/alerts")
     expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
     expect(page.get_by_role("button", name="Acknowledge")).to_have_count(0)
+
+    # At tablet width the navigation folds behind a menu button and nothing scrolls sideways.
+    page.set_viewport_size(TABLET)
+    expect(page.get_by_role("link", name="Fleet")).to_be_hidden()
+    page.get_by_role("button", name="Toggle navigation").click()
+    page.get_by_role("link", name="Fleet").click()
+    expect(page.get_by_label("Search devices")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= TABLET["width"]
 
 
 def test_an_operator_opens_the_noc_and_the_quarantine_browser(
