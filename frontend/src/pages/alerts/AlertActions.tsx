@@ -7,6 +7,7 @@ import { useState, type ReactNode } from "react";
 
 import { unwrap } from "../../api/client";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions } from "../../components/actions";
 import { showWriteError } from "../../components/forms";
 import { ProblemAlert } from "../../components/QueryState";
 import { allows, type AlertAction, type AlertDetail } from "./model";
@@ -73,14 +74,7 @@ function NoteForm({ label, required, submit, pending, onCancel, children, form }
     <Stack>
       {children}
       <Textarea label={label} withAsterisk={required} autosize minRows={3} maxLength={2000} data-autofocus={!children || undefined} {...form.getInputProps("note")} />
-      <Group justify="flex-end">
-        <Button variant="default" onClick={onCancel}>
-          Cancel
-        </Button>
-        <Button type="submit" loading={pending}>
-          {submit}
-        </Button>
-      </Group>
+      <FormActions onCancel={onCancel} submitLabel={submit} loading={pending} />
     </Stack>
   );
 }

@@ -1,12 +1,13 @@
-import { ActionIcon, Button, Group, Modal, Stack, Table, TextInput, Tooltip } from "@mantine/core";
+import { Button, Group, Modal, Stack, Table, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { modals } from "@mantine/modals";
-import { IconPencil, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconPlus } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../api/client";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions, RowActions } from "../../components/actions";
 import { showSaved, showWriteError } from "../../components/forms";
 import { EmptyState, QueryState } from "../../components/QueryState";
 import { WriteOnly } from "../../components/WriteOnly";
@@ -37,14 +38,7 @@ function MetricEditor({ metric, onClose }: { metric: CatalogMetric | null; onClo
         <TextInput label="Metric name" required disabled={!!metric} data-autofocus {...form.getInputProps("name")} />
         <TextInput label="Unit" placeholder="degC, %, V" maxLength={32} {...form.getInputProps("unit")} />
         <TextInput label="Description" maxLength={500} {...form.getInputProps("description")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {metric ? "Save" : "Add metric"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={metric ? "Save" : "Add metric"} loading={save.isPending} />
       </Stack>
     </form>
   );
@@ -98,18 +92,7 @@ export function MetricCatalog() {
                     <Table.Td>{m.description || "—"}</Table.Td>
                     <Table.Td>
                       <WriteOnly>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Tooltip label="Edit">
-                            <ActionIcon variant="subtle" aria-label={`Edit metric ${m.name}`} onClick={() => setEditing(m)}>
-                              <IconPencil size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                          <Tooltip label="Delete">
-                            <ActionIcon variant="subtle" color="red" aria-label={`Delete metric ${m.name}`} onClick={() => confirmDelete(m)}>
-                              <IconTrash size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                        </Group>
+                        <RowActions name={`metric ${m.name}`} onEdit={() => setEditing(m)} onDelete={() => confirmDelete(m)} />
                       </WriteOnly>
                     </Table.Td>
                   </Table.Tr>

@@ -1,4 +1,4 @@
-import { Button, Group, MultiSelect, SegmentedControl, Select, SimpleGrid, Stack, TagsInput, Text, TextInput, Textarea } from "@mantine/core";
+import { MultiSelect, SegmentedControl, Select, SimpleGrid, Stack, TagsInput, Text, TextInput, Textarea } from "@mantine/core";
 import { useForm, type UseFormReturnType } from "@mantine/form";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
@@ -6,6 +6,7 @@ import { useState } from "react";
 import { unwrap } from "../../api/client";
 import type { FieldError } from "../../api/errors";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions } from "../../components/actions";
 import { showSaved } from "../../components/forms";
 import { SEVERITIES, localToIso, type Severity } from "./model";
 import { UnmatchedErrors, placeWriteError } from "./writeErrors";
@@ -101,14 +102,7 @@ export function SilenceForm({ onClose }: { onClose: () => void }) {
         <TagsInput label="Device tags" placeholder="key=value, Enter after each" {...form.getInputProps("tags")} />
         <WindowFields form={form} />
         <Textarea label="Comment" placeholder="why, e.g. planned firmware rollout" maxLength={1000} autosize minRows={2} {...form.getInputProps("reason")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            Create silence
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Create silence" loading={save.isPending} />
       </Stack>
     </form>
   );
@@ -166,14 +160,7 @@ export function MaintenanceForm({ onClose }: { onClose: () => void }) {
         )}
         <WindowFields form={form} />
         <Textarea label="Reason" maxLength={1000} autosize minRows={2} {...form.getInputProps("reason")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            Start maintenance
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Start maintenance" loading={save.isPending} />
       </Stack>
     </form>
   );

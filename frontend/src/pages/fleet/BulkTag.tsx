@@ -6,6 +6,7 @@ import { useState } from "react";
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions } from "../../components/actions";
 import { showWriteError } from "../../components/forms";
 import { parseTagPairs, topLevelErrors } from "./shared";
 
@@ -94,14 +95,7 @@ export function BulkTagModal({ deviceIds, opened, onClose, onApplied }: { device
           <Stack>
             <TagsInput label="Set tags" description="key=value, added or overwritten; Enter after each" data-autofocus {...form.getInputProps("set")} />
             <TagsInput label="Remove tag keys" description="keys to remove; absent keys are fine" {...form.getInputProps("remove")} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={close}>
-                Cancel
-              </Button>
-              <Button type="submit" loading={apply.isPending}>
-                Apply tags
-              </Button>
-            </Group>
+            <FormActions onCancel={close} submitLabel="Apply tags" loading={apply.isPending} />
           </Stack>
         </form>
       )}

@@ -1,13 +1,14 @@
-import { ActionIcon, Button, Group, Modal, NumberInput, Stack, Table, TextInput, Tooltip } from "@mantine/core";
+import { Button, Group, Modal, NumberInput, Stack, Table, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { modals } from "@mantine/modals";
-import { IconPencil, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconPlus } from "@tabler/icons-react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../api/client";
 import type { components } from "../../api/schema";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions, RowActions } from "../../components/actions";
 import { showSaved, showWriteError } from "../../components/forms";
 import { PageHeader } from "../../components/PageHeader";
 import { Pager, usePagedQuery } from "../../components/paging";
@@ -70,14 +71,7 @@ function SiteEditor({ site, onClose }: { site: Site | null; onClose: () => void 
           <NumberInput label="Latitude" min={-90} max={90} decimalScale={6} {...form.getInputProps("lat")} />
           <NumberInput label="Longitude" min={-180} max={180} decimalScale={6} {...form.getInputProps("lng")} />
         </Group>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {site ? "Save" : "Create site"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={site ? "Save" : "Create site"} loading={save.isPending} />
       </Stack>
     </form>
   );
@@ -137,18 +131,7 @@ export function SitesPage() {
                     <Table.Td>{site.timezone}</Table.Td>
                     <Table.Td>
                       <WriteOnly>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Tooltip label="Edit">
-                            <ActionIcon variant="subtle" aria-label={`Edit ${site.name}`} onClick={() => setEditing(site)}>
-                              <IconPencil size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                          <Tooltip label="Delete">
-                            <ActionIcon variant="subtle" color="red" aria-label={`Delete ${site.name}`} onClick={() => confirmDelete(site)}>
-                              <IconTrash size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                        </Group>
+                        <RowActions name={site.name} onEdit={() => setEditing(site)} onDelete={() => confirmDelete(site)} />
                       </WriteOnly>
                     </Table.Td>
                   </Table.Tr>

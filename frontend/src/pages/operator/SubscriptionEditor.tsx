@@ -1,4 +1,4 @@
-import { Alert, Button, Group, Select, Stack, Text } from "@mantine/core";
+import { Alert, Select, Stack, Text } from "@mantine/core";
 import { DateTimePicker } from "@mantine/dates";
 import { useForm } from "@mantine/form";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -7,6 +7,7 @@ import { unwrap } from "../../api/client";
 import { ApiError } from "../../api/errors";
 import type { components } from "../../api/schema";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions } from "../../components/actions";
 import { formatTime } from "../../components/format";
 import { showSaved, showWriteError } from "../../components/forms";
 
@@ -75,14 +76,7 @@ export function SubscriptionEditor({ subscription, onClose }: { subscription: Op
             Someone changed this subscription since the list was loaded. Close, check the new values and try again.
           </Alert>
         )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            Change subscription
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Change subscription" loading={save.isPending} />
       </Stack>
     </form>
   );

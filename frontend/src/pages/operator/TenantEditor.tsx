@@ -1,9 +1,10 @@
-import { Button, Group, NumberInput, Select, Stack, TextInput } from "@mantine/core";
+import { Group, NumberInput, Select, Stack, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../api/client";
 import { useApi } from "../../auth/SessionProvider";
+import { FormActions } from "../../components/actions";
 import { showSaved, showWriteError } from "../../components/forms";
 
 /** The tenant being edited: only its name can change here (the plan is changed under Subscriptions). */
@@ -64,14 +65,7 @@ export function TenantEditor({ tenant, onClose }: { tenant: EditedTenant | null;
             <NumberInput label="Trial days" min={1} max={365} {...form.getInputProps("trial_days")} />
           </Group>
         )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {tenant ? "Save" : "Create tenant"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={tenant ? "Save" : "Create tenant"} loading={save.isPending} />
       </Stack>
     </form>
   );

@@ -1,10 +1,11 @@
-import { Alert, Button, Group, NumberInput, Select, Stack, TagsInput, TextInput } from "@mantine/core";
+import { Alert, NumberInput, Select, Stack, TagsInput, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { ApiError, unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved, showWriteError } from "../../../components/forms";
 import { ifMatch, parseTagPairs, tagPairs, topLevelErrors, useSiteOptions, type Device } from "../shared";
 
@@ -80,14 +81,7 @@ export function DeviceEditForm({ device, onClose }: { device: Device; onClose: (
         <Select label="Site" data={sites} clearable searchable {...form.getInputProps("site_id")} />
         <TagsInput label="Tags" description="key=value, Enter after each" {...form.getInputProps("tags")} />
         <NumberInput label="Heartbeat interval (s)" required min={10} max={604800} {...form.getInputProps("heartbeat_interval_s")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            Save
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Save" loading={save.isPending} />
       </Stack>
     </form>
   );

@@ -1,9 +1,10 @@
-import { Button, Group, NumberInput, PasswordInput, Select, Stack, Switch, TagsInput, Text, TextInput } from "@mantine/core";
+import { Group, NumberInput, PasswordInput, Select, Stack, Switch, TagsInput, Text, TextInput } from "@mantine/core";
 import { useForm, type UseFormReturnType } from "@mantine/form";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../../api/client";
 import { useApi, useSession } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved } from "../../../components/forms";
 import { showFormError } from "../problems";
 import { ifMatch, type Channel, type ChannelType } from "../shared";
@@ -175,14 +176,7 @@ export function ChannelEditor({ channel, onClose }: { channel: Channel | null; o
           </Stack>
         )}
         <Switch label="Enabled" {...form.getInputProps("enabled", { type: "checkbox" })} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {channel ? "Save" : "Create channel"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={channel ? "Save" : "Create channel"} loading={save.isPending} />
       </Stack>
     </form>
   );

@@ -1,11 +1,12 @@
 import { ActionIcon, Badge, Button, Group, Modal, Table, Text, Tooltip } from "@mantine/core";
 import { modals } from "@mantine/modals";
-import { IconKey, IconPencil, IconPlus, IconSend, IconTrash } from "@tabler/icons-react";
+import { IconKey, IconPlus, IconSend } from "@tabler/icons-react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { RowActions } from "../../../components/actions";
 import { showWriteError } from "../../../components/forms";
 import { formatTime } from "../../../components/format";
 import { Pager, usePagedQuery } from "../../../components/paging";
@@ -95,7 +96,7 @@ export function ChannelsTab() {
                     <Table.Td>{formatTime(channel.updated_at)}</Table.Td>
                     <Table.Td>
                       <WriteOnly>
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
+                        <RowActions name={channel.name} onEdit={() => setEditing(channel)} onDelete={() => confirmDelete(channel)}>
                           <Button
                             size="xs"
                             variant="light"
@@ -113,17 +114,7 @@ export function ChannelsTab() {
                               </ActionIcon>
                             </Tooltip>
                           )}
-                          <Tooltip label="Edit">
-                            <ActionIcon variant="subtle" aria-label={`Edit ${channel.name}`} onClick={() => setEditing(channel)}>
-                              <IconPencil size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                          <Tooltip label="Delete">
-                            <ActionIcon variant="subtle" color="red" aria-label={`Delete ${channel.name}`} onClick={() => confirmDelete(channel)}>
-                              <IconTrash size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                        </Group>
+                        </RowActions>
                       </WriteOnly>
                     </Table.Td>
                   </Table.Tr>

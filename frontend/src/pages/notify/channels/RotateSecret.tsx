@@ -1,9 +1,10 @@
-import { Button, Group, NumberInput, PasswordInput, Stack, Text } from "@mantine/core";
+import { NumberInput, PasswordInput, Stack, Text } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved } from "../../../components/forms";
 import { showFormError } from "../problems";
 import { ifMatch, type Channel } from "../shared";
@@ -39,14 +40,7 @@ export function RotateSecret({ channel, onClose }: { channel: Channel; onClose: 
         </Text>
         <PasswordInput label="New signing secret" required autoComplete="new-password" data-autofocus {...form.getInputProps("signing_secret")} />
         <NumberInput label="Grace period (hours)" min={0} max={168} {...form.getInputProps("grace_hours")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={rotate.isPending}>
-            Rotate secret
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Rotate secret" loading={rotate.isPending} />
       </Stack>
     </form>
   );

@@ -1,11 +1,12 @@
-import { ActionIcon, Button, Group, Modal, Stack, Table, Text, Tooltip } from "@mantine/core";
+import { Button, Modal, Stack, Table, Text } from "@mantine/core";
 import { modals } from "@mantine/modals";
-import { IconPencil, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconPlus } from "@tabler/icons-react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../../api/client";
 import { useApi, useSession } from "../../../auth/SessionProvider";
+import { RowActions } from "../../../components/actions";
 import { showWriteError } from "../../../components/forms";
 import { formatTime } from "../../../components/format";
 import { PageHeader } from "../../../components/PageHeader";
@@ -110,18 +111,7 @@ export function EscalationPage() {
                     <Table.Td>{formatTime(policy.updated_at)}</Table.Td>
                     <Table.Td>
                       {canWrite && (
-                        <Group gap={4} justify="flex-end" wrap="nowrap">
-                          <Tooltip label="Edit">
-                            <ActionIcon variant="subtle" aria-label={`Edit ${policy.name}`} onClick={() => setEditing(policy)}>
-                              <IconPencil size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                          <Tooltip label="Delete">
-                            <ActionIcon variant="subtle" color="red" aria-label={`Delete ${policy.name}`} onClick={() => confirmDelete(policy)}>
-                              <IconTrash size={16} />
-                            </ActionIcon>
-                          </Tooltip>
-                        </Group>
+                        <RowActions name={policy.name} onEdit={() => setEditing(policy)} onDelete={() => confirmDelete(policy)} />
                       )}
                     </Table.Td>
                   </Table.Tr>

@@ -6,6 +6,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved } from "../../../components/forms";
 import { showFormError } from "../problems";
 import { browserZone, ifMatch, withUnknown, type EscalationPolicy } from "../shared";
@@ -101,14 +102,7 @@ export function PolicyEditor({ policy, pickers, onClose }: { policy: EscalationP
             )}
           </Stack>
         </Fieldset>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {policy ? "Save" : "Create policy"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={policy ? "Save" : "Create policy"} loading={save.isPending} />
       </Stack>
     </form>
   );

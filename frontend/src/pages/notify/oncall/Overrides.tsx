@@ -8,6 +8,7 @@ import { useState } from "react";
 import { unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showWriteError } from "../../../components/forms";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { WriteOnly } from "../../../components/WriteOnly";
@@ -66,14 +67,7 @@ function OverrideForm({ schedule, users, onClose }: { schedule: Schedule; users:
           <TextInput type="datetime-local" label={`Until (${tz})`} required {...form.getInputProps("ends_at")} />
         </Group>
         <TextInput label="Note" {...form.getInputProps("note")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={create.isPending}>
-            Create override
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Create override" loading={create.isPending} />
       </Stack>
     </form>
   );

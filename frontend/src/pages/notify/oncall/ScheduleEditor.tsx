@@ -5,6 +5,7 @@ import { useMutation, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved } from "../../../components/forms";
 import { showFormError } from "../problems";
 import { browserZone, ifMatch, useDirectory, type Schedule } from "../shared";
@@ -62,14 +63,7 @@ export function ScheduleEditor({ schedule, onClose, onSaved }: { schedule: Sched
             Add layer
           </Button>
         </Group>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {schedule ? "Save" : "Create schedule"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={schedule ? "Save" : "Create schedule"} loading={save.isPending} />
       </Stack>
     </form>
   );

@@ -7,6 +7,7 @@ import { useState } from "react";
 import { unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
 import { useApi, useSession } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { StatusBadge } from "../../../components/badges";
 import { showWriteError } from "../../../components/forms";
 import { Pager, usePagedQuery } from "../../../components/paging";
@@ -54,14 +55,7 @@ function SwapForm({ schedule, people, onClose }: { schedule: Schedule; people: {
           <TextInput type="datetime-local" label={`Until (${tz})`} required {...form.getInputProps("ends_at")} />
         </Group>
         <TextInput label="Note" {...form.getInputProps("note")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={request.isPending}>
-            Request swap
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Request swap" loading={request.isPending} />
       </Stack>
     </form>
   );

@@ -1,10 +1,11 @@
-import { Button, Fieldset, Group, MultiSelect, NumberInput, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput } from "@mantine/core";
+import { Fieldset, Group, MultiSelect, NumberInput, Select, SimpleGrid, Stack, Switch, TagsInput, TextInput } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 
 import { unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved } from "../../../components/forms";
 import { showFormError } from "../problems";
 import { SEVERITIES, channelOptions, ifMatch, useAllChannels, withUnknown, type Route, type Severity } from "../shared";
@@ -164,14 +165,7 @@ export function RouteEditor({ route, onClose }: { route: Route | null; onClose: 
             )}
           </Stack>
         </Fieldset>
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {route ? "Save" : "Create route"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={route ? "Save" : "Create route"} loading={save.isPending} />
       </Stack>
     </form>
   );

@@ -1,11 +1,12 @@
 import { ActionIcon, Badge, Button, Group, Modal, Stack, Table, Text, Tooltip } from "@mantine/core";
 import { modals } from "@mantine/modals";
-import { IconArrowDown, IconArrowUp, IconPencil, IconPlus, IconTrash } from "@tabler/icons-react";
+import { IconArrowDown, IconArrowUp, IconPlus } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../../api/client";
 import { useApi } from "../../../auth/SessionProvider";
+import { RowActions } from "../../../components/actions";
 import { showWriteError } from "../../../components/forms";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { WriteOnly } from "../../../components/WriteOnly";
@@ -145,7 +146,7 @@ export function RoutesTab() {
                       </Table.Td>
                       <Table.Td>
                         <WriteOnly>
-                          <Group gap={4} justify="flex-end" wrap="nowrap">
+                          <RowActions name={route.name} onEdit={() => setEditing(route)} onDelete={() => confirmDelete(route)}>
                             <Tooltip label="Move up">
                               <ActionIcon variant="subtle" aria-label={`Move ${route.name} up`} disabled={index === 0 || reorder.isPending} onClick={() => move(ordered, index, -1)}>
                                 <IconArrowUp size={16} />
@@ -156,17 +157,7 @@ export function RoutesTab() {
                                 <IconArrowDown size={16} />
                               </ActionIcon>
                             </Tooltip>
-                            <Tooltip label="Edit">
-                              <ActionIcon variant="subtle" aria-label={`Edit ${route.name}`} onClick={() => setEditing(route)}>
-                                <IconPencil size={16} />
-                              </ActionIcon>
-                            </Tooltip>
-                            <Tooltip label="Delete">
-                              <ActionIcon variant="subtle" color="red" aria-label={`Delete ${route.name}`} onClick={() => confirmDelete(route)}>
-                                <IconTrash size={16} />
-                              </ActionIcon>
-                            </Tooltip>
-                          </Group>
+                          </RowActions>
                         </WriteOnly>
                       </Table.Td>
                     </Table.Tr>

@@ -1,13 +1,14 @@
-import { ActionIcon, Badge, Button, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title, Tooltip } from "@mantine/core";
+import { Badge, Button, Group, Modal, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from "@mantine/core";
 import { useForm } from "@mantine/form";
 import { modals } from "@mantine/modals";
-import { IconPencil, IconPlus, IconSend, IconTrash } from "@tabler/icons-react";
+import { IconPlus, IconSend } from "@tabler/icons-react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 
 import { unwrap } from "../../../api/client";
 import type { components } from "../../../api/schema";
 import { useApi } from "../../../auth/SessionProvider";
+import { FormActions, RowActions } from "../../../components/actions";
 import { showSaved, showWriteError } from "../../../components/forms";
 import { EmptyState, QueryState } from "../../../components/QueryState";
 import { showFormError } from "../problems";
@@ -72,14 +73,7 @@ function MethodEditor({ username, method, onClose }: { username: string; method:
           />
         )}
         <Switch label="Enabled" {...form.getInputProps("enabled", { type: "checkbox" })} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={save.isPending}>
-            {method ? "Save" : "Add contact method"}
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel={method ? "Save" : "Add contact method"} loading={save.isPending} />
       </Stack>
     </form>
   );
@@ -134,21 +128,11 @@ export function ContactMethods({ username }: { username: string }) {
                     </Table.Td>
                     <Table.Td>{!m.enabled && <Badge color="gray" variant="light">disabled</Badge>}</Table.Td>
                     <Table.Td>
-                      <Group gap={4} justify="flex-end" wrap="nowrap">
+                      <RowActions name={m.address} onEdit={() => setEditing(m)} onDelete={() => confirmDelete(m)}>
                         <Button size="xs" variant="light" leftSection={<IconSend size={14} />} loading={test.isPending && test.variables?.id === m.id} onClick={() => test.mutate(m)} aria-label={`Test ${m.address}`}>
                           Test
                         </Button>
-                        <Tooltip label="Edit">
-                          <ActionIcon variant="subtle" aria-label={`Edit ${m.address}`} onClick={() => setEditing(m)}>
-                            <IconPencil size={16} />
-                          </ActionIcon>
-                        </Tooltip>
-                        <Tooltip label="Delete">
-                          <ActionIcon variant="subtle" color="red" aria-label={`Delete ${m.address}`} onClick={() => confirmDelete(m)}>
-                            <IconTrash size={16} />
-                          </ActionIcon>
-                        </Tooltip>
-                      </Group>
+                      </RowActions>
                     </Table.Td>
                   </Table.Tr>
                 ))}

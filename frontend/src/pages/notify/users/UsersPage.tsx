@@ -9,6 +9,7 @@ import { Link } from "react-router-dom";
 import { unwrap } from "../../../api/client";
 import { ROLE_LABELS } from "../../../auth/roles";
 import { useApi, useSession } from "../../../auth/SessionProvider";
+import { FormActions } from "../../../components/actions";
 import { showSaved, showWriteError } from "../../../components/forms";
 import { formatTime } from "../../../components/format";
 import { PageHeader } from "../../../components/PageHeader";
@@ -45,14 +46,7 @@ function InviteUser({ onClose }: { onClose: () => void }) {
       <Stack>
         <TextInput label="Email" type="email" required data-autofocus {...form.getInputProps("email")} />
         <Select label="Role" data={ROLES} allowDeselect={false} {...form.getInputProps("role")} />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Cancel
-          </Button>
-          <Button type="submit" loading={invite.isPending}>
-            Invite
-          </Button>
-        </Group>
+        <FormActions onCancel={onClose} submitLabel="Invite" loading={invite.isPending} />
       </Stack>
     </form>
   );
