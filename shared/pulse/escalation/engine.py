@@ -50,7 +50,8 @@ T = TypeVar("T")
 ACTOR = "system:escalation"
 REMINDER_EVENT = "AlertReminder"
 BATCH = 1000
-PART = 100  # escalations walked per pipelined write: the server writes one while the next is walked
+PART = 200  # escalations walked per pipelined write: the server writes one while the next is walked
+FIRST_PART = 25  # the server waits for a batch's first part: keep it short
 MAX_PER_EXECUTION = 500  # pulse.platform.aws.stepfunctions.MAX_DELIVERIES_PER_EXECUTION
 MAX_ROUNDS = 200  # 100,000 escalations per tick at most; the rest wait for the next one
 
@@ -102,7 +103,7 @@ def _walk_batch(
     sent: list[Sent] = []
     progress: list[Progress] = []
     with conn.pipeline():
-        for part in _chunks(due, PART):
+        for part in _parts(due):
             writes = TickWrites(now, ACTOR)
             for d in part:
                 progress.append(_walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report))
@@ -230,6 +231,11 @@ def _start(starter: DeliveryStarter, ids: list[str], report: TickReport, *, db: 
                 tick_store.mark_started(conn, chunk, execution_id)
         report.started += len(chunk)
     return True
+
+
+def _parts(due: list[DueEscalation]) -> Iterator[list[DueEscalation]]:
+    yield due[:FIRST_PART]
+    yield from _chunks(due[FIRST_PART:], PART)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
