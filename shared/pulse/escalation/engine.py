@@ -190,7 +190,7 @@ def _act(
         "step": action.index,
         "repeat": action.repeat,
         "due_at": action.due_at.isoformat(),
-        "at": now.isoformat(),
+        "at": writes.at_text,
         "targets": found.targets,
         "deliveries": len(found.pages),
         "note": note,

@@ -106,7 +106,7 @@ def _steps(policy: EscalationPolicyIn, cursor: Cursor, now: datetime) -> tuple[l
         position += 1
     if due is not None and position >= len(steps) and repeat >= policy.repeat_count:
         due = None  # the last step ran: nothing more is due
-    return actions, replace(cursor, position=position, repeat=repeat, step_due_at=due)
+    return actions, Cursor(position, repeat, due, cursor.reminders, cursor.last_reminder_at)
 
 
 def _reminders(every_minutes: int, acknowledged_at: datetime, cursor: Cursor, now: datetime) -> Advance:

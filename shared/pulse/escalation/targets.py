@@ -52,6 +52,7 @@ class Targets:
         self._methods: dict[tuple[str, str], list[OwnedChannel]] = {}
         self._policies: dict[tuple[str, str], NotificationPolicy | None] = {}
         self._on_call: dict[tuple[str, str], str | None] = {}
+        self._paged: dict[tuple[str, str, bool, datetime], tuple[tuple[Page, ...], tuple[str, ...]]] = {}
 
     def resolve(
         self, conn: psycopg.Connection, tenant_id: str, step: Step, severity: Severity, at: datetime
@@ -89,6 +90,17 @@ class Targets:
     def person(
         self, conn: psycopg.Connection, tenant_id: str, username: str, severity: Severity, at: datetime
     ) -> Resolved:
+        key = (tenant_id, username, severity is Severity.CRITICAL, at)
+        if key not in self._paged:
+            self._paged[key] = self._page(conn, *key)
+        pages, notes = self._paged[key]
+        return Resolved(pages=list(pages), targets=[username], notes=list(notes))
+
+    def _page(
+        self, conn: psycopg.Connection, tenant_id: str, username: str, critical: bool, at: datetime
+    ) -> tuple[tuple[Page, ...], tuple[str, ...]]:
+        """A person's pages at ``at``, and the note when there are none (one answer per tick: a batch
+        pages the same people for many alerts)."""
         key = (tenant_id, username)
         if key not in self._methods:
             self._methods[key] = people_store.contact_methods(conn, tenant_id, username)
@@ -99,13 +111,11 @@ class Targets:
         if policy is None:
             rules = [PolicyRule(contact_method_id=m) for m in methods]
         else:
-            rules = policy.critical if severity is Severity.CRITICAL and policy.critical else policy.default
-        found = Resolved(targets=[username])
+            rules = policy.critical if critical and policy.critical else policy.default
+        pages: list[Page] = []
         offset = 0
         for rule in rules:
             offset += rule.wait_minutes
             if rule.contact_method_id in methods:
-                found.pages.append(Page(rule.contact_method_id, at + timedelta(minutes=offset)))
-        if not found.pages:
-            found.notes.append(f"{username} has no enabled contact method")
-        return found
+                pages.append(Page(rule.contact_method_id, at + timedelta(minutes=offset)))
+        return tuple(pages), () if pages else (f"{username} has no enabled contact method",)

@@ -66,10 +66,10 @@ class TickWrites:
     announced: int = 0
     _prefix: str = field(default_factory=lambda: uuid.uuid4().hex[:20])
     _serial: Iterator[int] = field(default_factory=itertools.count)
-    _at_text: str = field(init=False)
+    at_text: str = field(init=False)
 
     def __post_init__(self) -> None:
-        self._at_text = self.at.isoformat()  # the events' occurred_at
+        self.at_text = self.at.isoformat()  # the events' occurred_at
 
     def new_id(self) -> str:
         """32 hex digits like a uuid4's: 80 random bits per batch, then a serial (one urandom per batch)."""
@@ -96,7 +96,7 @@ class TickWrites:
             "event_id": event_id,
             "tenant_id": tenant_id,
             "correlation_id": alert_id,
-            "occurred_at": self._at_text,
+            "occurred_at": self.at_text,
         }
         events = [{"metadata": metadata, "data": data}]
         action, note, detail = timeline
