@@ -166,6 +166,25 @@ def test_a_late_tick_catches_up_each_step_once_and_a_repeat_tick_pages_nobody_ag
     assert [k[0].split(":", 2)[2] for k in keys] == ["0:0", "2:0", "5:0"]
 
 
+def test_a_step_run_again_or_naming_a_channel_twice_pages_each_channel_once(stage):
+    _policy(stage.sql, steps=[{"kind": "notify_channels", "channel_ids": ["chn-ops", "chn-ops", "chn-managers"]}])
+    add_route(stage.sql, 0, [], escalation_policy_id="esc-ops")
+    alert_id = stage.open_alert()
+
+    stage.tick(0)
+    assert sorted(stage.pages()) == ["managers", "ops"]
+    # an operator rewinds the escalation: the step runs again, its channels were paged already
+    stage.sql.execute(
+        "UPDATE alert_escalations SET position = 0, step_due_at = %s, next_due_at = %s WHERE alert_id = %s",
+        (T0, T0, alert_id),
+    )
+    stage.tick(1)
+    assert sorted(stage.pages()) == ["managers", "ops"]
+    deliveries = stage.sql.execute("SELECT channel_id FROM deliveries ORDER BY channel_id").fetchall()
+    assert deliveries == [("chn-managers",), ("chn-ops",)]
+    assert stage.timeline(alert_id).count("escalated") == 2
+
+
 def test_an_acknowledgement_between_steps_stops_the_rest_and_reminders_follow(stage):
     _policy(stage.sql, steps=STEPS, reminder={"every_minutes": 30, "channel_ids": ["chn-ops"]})
     add_route(stage.sql, 0, [], escalation_policy_id="esc-ops")

@@ -44,6 +44,7 @@ from pulse.escalation.targets import Resolved, Targets
 from pulse.escalation.tick_store import Sent, TickWrites
 from pulse.notify.deadletters import DeliveryStarter
 from pulse.observability import logger, metrics
+from pulse.outbox.after_commit import count_written
 
 T = TypeVar("T")
 
@@ -72,14 +73,15 @@ def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = 
     targets = Targets()
     policies: dict[tuple[str, str], EscalationPolicy] = {}
     for _ in range(MAX_ROUNDS):
-        with db.transaction() as conn:
-            due = store.claim_due(conn, now, batch)
-            missing = {(d.tenant_id, d.policy_id) for d in due} - policies.keys()
-            policies.update(store.policies_by_key(conn, missing))
-            due_now = _walk_batch(conn, due, policies, targets, now, report)
-        report.escalations += len(due)
-        report.lag_s = max([report.lag_s, *((now - d.next_due_at).total_seconds() for d in due if d.next_due_at)])
-        if not _start(starter, due_now, report) or len(due) < batch:
+        done = _batch(db, now, batch, policies, targets)
+        for _ in range(done.announced):
+            count_written()  # the handler's publish_after_commit starts the outbox publisher
+        report.escalations += len(done.due)
+        report.actions += sum(len(p.done) for p in done.progress)
+        report.deliveries += sum(entry["deliveries"] for p in done.progress for entry in p.done)
+        report.ended += sum(p.ended is not None for p in done.progress)
+        report.lag_s = max([report.lag_s, *((now - d.next_due_at).total_seconds() for d in done.due if d.next_due_at)])
+        if not _start(starter, done.due_now, report) or len(done.due) < batch:
             break  # done, or the workflow refused: what is left is found by the next tick
     start_due(db, starter, now=now, report=report)
     metrics.add_metric(name="EscalationLagSeconds", unit=MetricUnit.Seconds, value=report.lag_s)
@@ -89,27 +91,61 @@ def tick(db: Database, *, now: datetime, starter: DeliveryStarter, batch: int = 
     return report
 
 
-def _walk_batch(
-    conn: psycopg.Connection,
-    due: list[DueEscalation],
+@dataclass
+class _Batch:
+    due: list[DueEscalation]
+    progress: list[Progress]
+    due_now: list[str]  # the deliveries written that are due now
+    announced: int  # outbox events written
+
+
+def _batch(
+    db: Database,
+    now: datetime,
+    limit: int,
     policies: dict[tuple[str, str], EscalationPolicy],
     targets: Targets,
+) -> _Batch:
+    """One batch, one transaction. Its deliveries go in with plain INSERTs; when one existed already (an
+    action that ran before, or a channel named twice in a step) the batch is rolled back and written
+    again, its deliveries with ON CONFLICT DO NOTHING (which skips exactly those)."""
+    try:
+        return _claim_and_walk(db, now, limit, policies, targets, again=False)
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name != tick_store.DELIVERY_KEY:
+            raise
+        logger.info("escalation batch written again: a delivery of one of its actions existed")
+        return _claim_and_walk(db, now, limit, policies, targets, again=True)
+
+
+def _claim_and_walk(
+    db: Database,
     now: datetime,
-    report: TickReport,
-) -> list[str]:
-    """Walks a claimed batch in parts, in pipeline mode: each part's rows are sent while the next part
-    is walked, so PostgreSQL writes while Python computes; the batch's cursors go last. Returns the
-    deliveries written that are due now (read once the pipeline synced: nothing is read back before)."""
-    sent: list[Sent] = []
-    progress: list[Progress] = []
-    with conn.pipeline():
-        for part in _parts(due):
-            writes = TickWrites(now, ACTOR)
-            for d in part:
-                progress.append(_walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now, report))
-            sent.append(writes.send(conn))
-        store.save_progress(conn, progress, now)
-    return [delivery_id for s in sent for delivery_id in s.due(now)]
+    limit: int,
+    policies: dict[tuple[str, str], EscalationPolicy],
+    targets: Targets,
+    *,
+    again: bool,
+) -> _Batch:
+    """Claims a batch and walks it in parts, in pipeline mode: each part's rows are sent while the next
+    part is walked, so PostgreSQL writes while Python computes; the batch's cursors go last. The
+    deliveries written are read once the pipeline synced (nothing is read back before)."""
+    with db.transaction() as conn:
+        due = store.claim_due(conn, now, limit)
+        missing = {(d.tenant_id, d.policy_id) for d in due} - policies.keys()
+        policies.update(store.policies_by_key(conn, missing))
+        sent: list[Sent] = []
+        progress: list[Progress] = []
+        with conn.pipeline():
+            for part in _parts(due):
+                writes = TickWrites(now, ACTOR)
+                progress += [
+                    _walk(conn, d, policies.get((d.tenant_id, d.policy_id)), targets, writes, now) for d in part
+                ]
+                sent.append(writes.send(conn, again=again))
+            store.save_progress(conn, progress, now)
+        due_now = [delivery_id for s in sent for delivery_id in s.due(now)]
+    return _Batch(due, progress, due_now, sum(s.announced for s in sent))
 
 
 def _walk(
@@ -119,20 +155,15 @@ def _walk(
     targets: Targets,
     writes: TickWrites,
     now: datetime,
-    report: TickReport,
 ) -> Progress:
     alert = item.alert()
     if policy is None:
-        report.ended += 1
         return Progress(item.tenant_id, alert.id, item.cursor, alert.version, None, "policy deleted", [])
     moved = advance(policy, AlertClock(alert.state, alert.acknowledged_at), item.cursor, now)
     done: list[dict[str, Any]] = []
     for action in moved.actions:
         alert, entry = _act(conn, item, alert, policy, action, targets, writes, now)
         done.append(entry)
-        report.actions += 1
-        report.deliveries += entry["deliveries"]
-    report.ended += moved.ended is not None
     return Progress(item.tenant_id, alert.id, moved.cursor, alert.version, moved.next_due_at, moved.ended, done)
 
 

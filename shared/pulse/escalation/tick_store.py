@@ -16,21 +16,20 @@ import psycopg
 
 from pulse.alerts.models import AlertState
 from pulse.escalation.targets import Page
-from pulse.outbox.after_commit import count_written
 
 REMINDER_MARK = ":reminder:"
 
-# Each statement's rows travel as one JSON array of arrays (orjson encodes it in one call; the server
-# parses it once, with no per-row keys to sort) and are read by position.
-#
-# One row per action: its timeline entry; its notification when it pages anyone; its outbox event
-# when it announces (a step). The event travels once, as the notification's events; the outbox
-# event's data is read out of it (a copy of the parsed value, not parsed again).
+# The rows of a part travel as one JSON array of arrays (orjson encodes it in one call; the server
+# parses it once, with no per-row keys to sort) and are read by position: one row per action, with its
+# timeline entry; its notification when it pages anyone, and a delivery per page; its outbox event
+# when it announces (a step). The event travels once, as the notification's events; the outbox event's
+# data is read out of it (a copy of the parsed value, not parsed again). One statement writes them all
+# (the notifications first: the deliveries' foreign key is checked at its end).
 _ACTIONS = """
 WITH a AS MATERIALIZED (
     SELECT r->>0 AS tenant_id, r->>1 AS alert_id, r->>2 AS event_id, r->>3 AS event_name,
            r->>4 AS notification_id, (r->5)::bool AS announce, r->6 AS events, r->>7 AS action, r->>8 AS note,
-           r->9 AS detail
+           r->9 AS detail, r->10 AS pages
     FROM jsonb_array_elements(%(rows)s::jsonb) r
 ), notified AS (
     INSERT INTO notifications (tenant_id, id, route_id, group_key, status, send_at, events, event_ids, alert_ids,
@@ -40,24 +39,26 @@ WITH a AS MATERIALIZED (
 ), announced AS (
     INSERT INTO events_outbox (tenant_id, event_type, correlation_id, occurred_at, detail)
     SELECT tenant_id, event_name, alert_id, %(at)s, events->0->'data' FROM a WHERE announce
+), entered AS (
+    INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
+    SELECT tenant_id, alert_id, %(at)s, action, %(actor)s, note, detail FROM a
 )
-INSERT INTO alert_events (tenant_id, alert_id, at, action, actor, note, detail)
-SELECT tenant_id, alert_id, %(at)s, action, %(actor)s, note, detail FROM a"""
-
-# (event_id, channel_id) is unique: an action that ran before writes nothing again.
-_DELIVERIES = """
 INSERT INTO deliveries (tenant_id, id, event_id, event_name, alert_id, channel_id, route_id, notification_id,
                         status, reason, send_at, created_at)
-SELECT r->>0, r->>1, r->>2, r->>3, r->>4, r->>5, NULL, r->>6, 'pending', 'escalation', (r->>7)::timestamptz, %(at)s
-FROM jsonb_array_elements(%(rows)s::jsonb) r
-ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id, send_at"""
+SELECT a.tenant_id, p->>0, a.event_id, a.event_name, a.alert_id, p->>1, NULL, a.notification_id, 'pending',
+       'escalation', (p->>2)::timestamptz, %(at)s
+FROM a, jsonb_array_elements(a.pages) p"""
+
+# (event_id, channel_id) is unique: a delivery of an action that ran before is not written again. Only
+# when a part's plain INSERT hit one does its batch run again with this (see ``TickWrites.send``).
+_AGAIN = " ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id, send_at"
+DELIVERY_KEY = "deliveries_event_id_channel_id_key"
 
 
 @dataclass
 class TickWrites:
-    """The rows of the actions one part of a batch takes at ``at``, by ``actor``. ``send`` writes them
-    in two statements and reads nothing back before they ran, so it works in pipeline mode: the server
-    writes one part while the engine walks the next."""
+    """The rows of the actions one part of a batch takes at ``at``, by ``actor``; ``send`` writes them
+    in one statement while the engine walks the next part (pipeline mode)."""
 
     at: datetime
     actor: str
@@ -99,24 +100,27 @@ class TickWrites:
             "occurred_at": self.at_text,
         }
         events = [{"metadata": metadata, "data": data}]
+        deliveries = [(f"dlv_{self.new_id()}", page.channel_id, page.send_at) for page in pages]
         action, note, detail = timeline
         row = (tenant_id, alert_id, event_id, event_name, notification_id, announce, events, action, note, detail)
-        self.actions.append(row)
+        self.actions.append((*row, deliveries))
+        self.deliveries += deliveries
         self.announced += announce
-        for page in pages:
-            delivery = (tenant_id, f"dlv_{self.new_id()}", event_id, event_name, alert_id, page.channel_id)
-            self.deliveries.append((*delivery, notification_id, page.send_at))
 
-    def send(self, conn: psycopg.Connection) -> Sent:
-        """Writes every row; the deliveries written are read from the result (``Sent.due``) once the
-        statements ran, which in pipeline mode is after the pipeline synced."""
-        if self.actions:
-            conn.execute(_ACTIONS, {"rows": _json(self.actions), "at": self.at, "actor": self.actor})
-            for _ in range(self.announced):
-                count_written()  # the handler's publish_after_commit starts the outbox publisher
-        if not self.deliveries:
-            return Sent(None)
-        return Sent(conn.execute(_DELIVERIES, {"rows": _json(self.deliveries), "at": self.at}))
+    def send(self, conn: psycopg.Connection, *, again: bool = False) -> Sent:
+        """Writes every row in one statement. Deliveries go in with a plain INSERT (an escalation action
+        runs once, so none exists yet: nothing to look up per row, nothing to read back); one that
+        exists after all (the action ran before, or a step names a channel twice) fails the statement,
+        and the engine writes the batch ``again``: ON CONFLICT DO NOTHING skips exactly those, and the
+        deliveries written are read back. Sends and reads nothing before the statement ran, so it works
+        in pipeline mode (``Sent.due`` reads the result once the pipeline synced)."""
+        if not self.actions:
+            return Sent(0, [], None)
+        params = {"rows": _json(self.actions), "at": self.at, "actor": self.actor}
+        if again:
+            return Sent(self.announced, [], conn.execute(_ACTIONS + _AGAIN, params))
+        conn.execute(_ACTIONS, params)
+        return Sent(self.announced, [(d[0], d[2]) for d in self.deliveries], None)
 
 
 def _json(rows: list[tuple[Any, ...]]) -> str:
@@ -125,15 +129,17 @@ def _json(rows: list[tuple[Any, ...]]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Sent:
-    """The deliveries statement of one ``TickWrites.send``, read once its results arrived."""
+    """What one ``TickWrites.send`` wrote: its outbox events, and its deliveries (those it sent, or when
+    written again those the server returned as written, read once the results arrived)."""
 
+    announced: int
+    written: list[tuple[str, datetime]]
     cursor: psycopg.Cursor[Any] | None
 
     def due(self, now: datetime) -> list[str]:
         """The deliveries written (not there before) that are due at ``now``: started at once."""
-        if self.cursor is None:
-            return []
-        return [r[0] for r in self.cursor.fetchall() if r[1] <= now]
+        rows = self.written if self.cursor is None else self.cursor.fetchall()
+        return [delivery_id for delivery_id, send_at in rows if send_at <= now]
 
 
 @dataclass(frozen=True, slots=True)
