@@ -91,15 +91,15 @@ class TickWrites:
         """An action: its timeline entry (action, note, detail); when it pages anyone, a notification of
         the event and a delivery per page; when it ``announce``s, its outbox event."""
         notification_id = f"ntf_{self.new_id()}" if pages else None
-        metadata = {
-            "event_name": event_name,
-            "event_version": 1,
+        metadata = {  # keys in jsonb's order (see _jsonb_order)
             "event_id": event_id,
             "tenant_id": tenant_id,
-            "correlation_id": alert_id,
+            "event_name": event_name,
             "occurred_at": self.at_text,
+            "event_version": 1,
+            "correlation_id": alert_id,
         }
-        events = [{"metadata": metadata, "data": data}]
+        events = [{"data": _jsonb_order(data), "metadata": metadata}]
         deliveries = [(f"dlv_{self.new_id()}", page.channel_id, page.send_at) for page in pages]
         action, note, detail = timeline
         row = (tenant_id, alert_id, event_id, event_name, notification_id, announce, events, action, note, detail)
@@ -125,6 +125,20 @@ class TickWrites:
 
 def _json(rows: list[tuple[Any, ...]]) -> str:
     return orjson.dumps(rows).decode()
+
+
+_KEY_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _jsonb_order(obj: dict[str, Any]) -> dict[str, Any]:
+    """The same object (and the objects in it) with its keys in the order jsonb stores them: shorter
+    first, then bytewise. PostgreSQL sorts every object's keys as it parses JSON into jsonb; keys that
+    arrive sorted cost it a check instead of a sort (~4% of a tick's server instructions)."""
+    keys = tuple(obj)
+    order = _KEY_ORDER.get(keys)
+    if order is None:
+        order = _KEY_ORDER[keys] = tuple(sorted(keys, key=lambda k: (len(k.encode()), k.encode())))
+    return {k: _jsonb_order(obj[k]) if type(obj[k]) is dict else obj[k] for k in order}
 
 
 @dataclass(frozen=True, slots=True)
