@@ -198,9 +198,10 @@ def _act(
         found = targets.resolve(conn, tenant_id, action.step, alert.severity, now)
     notes += found.notes
     note = "; ".join(notes)
-    escalation = {"policy_id": policy.id, "kind": kind, "step": action.index, "repeat": action.repeat}
+    escalation = {"kind": kind, "step": action.index, "repeat": action.repeat}  # in jsonb's key order
     if action.kind == "reminder":
         escalation["reminder"] = action.reminder_no
+    escalation["policy_id"] = policy.id
     data = event_data(alert, EventType.ESCALATED, now, ACTOR, note, escalation=escalation)
     event_name = REMINDER_EVENT if action.kind == "reminder" else EventType.ESCALATED.value
     data["event"] = event_name

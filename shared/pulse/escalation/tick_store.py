@@ -131,14 +131,15 @@ _KEY_ORDER: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def _jsonb_order(obj: dict[str, Any]) -> dict[str, Any]:
-    """The same object (and the objects in it) with its keys in the order jsonb stores them: shorter
-    first, then bytewise. PostgreSQL sorts every object's keys as it parses JSON into jsonb; keys that
-    arrive sorted cost it a check instead of a sort (~4% of a tick's server instructions)."""
+    """The same object with its keys in the order jsonb stores them: shorter first, then bytewise.
+    PostgreSQL sorts every object's keys as it parses JSON into jsonb; keys that arrive sorted cost it a
+    check instead of a sort (~4% of a tick's server instructions). Nested objects are left as they are:
+    the one in an event's data, its ``escalation``, is built in that order by the engine."""
     keys = tuple(obj)
     order = _KEY_ORDER.get(keys)
     if order is None:
         order = _KEY_ORDER[keys] = tuple(sorted(keys, key=lambda k: (len(k.encode()), k.encode())))
-    return {k: _jsonb_order(obj[k]) if type(obj[k]) is dict else obj[k] for k in order}
+    return {k: obj[k] for k in order}
 
 
 @dataclass(frozen=True, slots=True)
