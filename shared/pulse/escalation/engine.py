@@ -216,16 +216,16 @@ def _act(
         announce=action.kind == "step",  # an AlertEscalated event on the bus; reminders only page
         timeline=("reminded" if action.kind == "reminder" else "escalated", note, detail),
     )
-    entry: dict[str, Any] = {  # a DoneAction, as the API reads it back
+    entry: dict[str, Any] = {  # a DoneAction, as the API reads it back (keys in jsonb's order)
+        "at": writes.at_text,
         "key": event_id,
         "kind": kind,
+        "note": note,
         "step": action.index,
-        "repeat": action.repeat,
         "due_at": action.due_at.isoformat(),
-        "at": writes.at_text,
+        "repeat": action.repeat,
         "targets": found.targets,
         "deliveries": len(found.pages),
-        "note": note,
     }
     return alert, entry
 

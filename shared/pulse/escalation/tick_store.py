@@ -102,8 +102,8 @@ class TickWrites:
         events = [{"data": _jsonb_order(data), "metadata": metadata}]
         deliveries = [(f"dlv_{self.new_id()}", page.channel_id, page.send_at) for page in pages]
         action, note, detail = timeline
-        row = (tenant_id, alert_id, event_id, event_name, notification_id, announce, events, action, note, detail)
-        self.actions.append((*row, deliveries))
+        row = (tenant_id, alert_id, event_id, event_name, notification_id, announce, events, action, note)
+        self.actions.append((*row, _jsonb_order(detail), deliveries))
         self.deliveries += deliveries
         self.announced += announce
 
